@@ -1,0 +1,242 @@
+"""Claims about the logits, decided exactly on each region by Z3.
+
+A claim splits the input space into *pieces*, open polyhedral cones on which the right
+answer is one fixed index (for the k-th-argmax claim: "x_m is the largest input and x_t the
+k-th largest" -> target t). On a region the logits are linear, so on a piece the claim is a
+set of linear sign conditions. Predictions follow PyTorch's `argmax`: the first maximal
+index wins a tie. Inputs with two equal coordinates have no well-defined k-th argmax; they
+form a measure-zero set that every claim excludes explicitly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from enum import IntEnum
+from fractions import Fraction
+from typing import Sequence
+
+from verify.linear import Constraint, Op, Vector, is_zero, sub, unit
+from verify.regions import Region
+from verify.solver import Answer, ExactSolver, SmtQuery, SolverStats
+
+
+class Verdict(IntEnum):
+    """Ordered so that the overall verdict is the worst (max) region verdict."""
+
+    PROVED = 0
+    UNKNOWN = 1
+    REFUTED = 2
+
+    @property
+    def word(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class ClaimPiece:
+    """An open order cone of the input space on which the claim's answer is `target`."""
+
+    label: str
+    target: int
+    constraints: tuple[Constraint, ...]
+
+
+@dataclass(frozen=True)
+class KthArgmaxClaim:
+    """"The first maximal logit is at the position of the k-th largest input" (k=2: AlgZoo's task)."""
+
+    k: int = 2
+
+    @property
+    def name(self) -> str:
+        return {1: "argmax", 2: "2nd-argmax"}.get(self.k, f"{self.k}th-argmax")
+
+    @property
+    def statement(self) -> str:
+        return (
+            f"for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) "
+            f"(first maximal index, as torch.argmax) is the position of the "
+            f"{'largest' if self.k == 1 else self.name.split('-')[0] + ' largest'} coordinate of x"
+        )
+
+    def pieces(self, n: int) -> list[ClaimPiece]:
+        """One piece per choice of the k largest positions in order; the rest are below them."""
+        if not 1 <= self.k <= n:
+            raise ValueError(f"the {self.name} claim needs n >= {self.k}")
+        result = []
+        for top in itertools.permutations(range(n), self.k):
+            rest = [j for j in range(n) if j not in top]
+            constraints = [Constraint(sub(unit(n, a), unit(n, b)), Op.GT) for a, b in zip(top, top[1:])]
+            constraints += [Constraint(sub(unit(n, top[-1]), unit(n, j)), Op.GT) for j in rest]
+            label = " > ".join(f"x{a}" for a in top) + (" > rest" if rest else "")
+            result.append(ClaimPiece(label=label, target=top[-1], constraints=tuple(constraints)))
+        return result
+
+    def expected(self, x: Sequence[float | Fraction]) -> int:
+        """The right answer at a point (ties broken by position; callers avoid ties)."""
+        order = sorted(range(len(x)), key=lambda i: (-x[i], i))
+        return order[self.k - 1]
+
+
+def first_argmax(values: Sequence[Fraction | float]) -> int:
+    best = 0
+    for i, value in enumerate(values):
+        if value > values[best]:
+            best = i
+    return best
+
+
+@dataclass(frozen=True)
+class Cone:
+    """A region's sub-cone on which the prediction is the constant `predicted` (open constraints)."""
+
+    region: int
+    piece: str
+    target: int
+    predicted: int
+    tied: bool  # the maximal logit is shared, identically, with another index on this cone
+    constraints: tuple[Constraint, ...]
+    witness: tuple[Fraction, ...]  # an exact interior point found by Z3
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.target
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A counterexample on a measure-zero set (a boundary), found by the closed check."""
+
+    region: int
+    piece: str
+    target: int
+    point: tuple[Fraction, ...]
+
+
+@dataclass
+class RegionClaimResult:
+    region: int
+    verdict: Verdict
+    cones: list[Cone] = field(default_factory=list)
+    boundary_violations: list[Violation] = field(default_factory=list)
+    queries: list[SmtQuery] = field(default_factory=list)
+    note: str = ""
+
+
+def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] | None:
+    """Constraints "index j beats the target" for each j; None if some j beats it identically."""
+    terms = []
+    for j, row in enumerate(logits):
+        if j == target:
+            continue
+        diff = sub(row, logits[target])
+        if is_zero(diff):
+            if j < target:
+                return None  # identical logits and j comes first: the target always loses
+            continue
+        terms.append(Constraint(diff, Op.GE if j < target else Op.GT))
+    return terms
+
+
+def _prediction_constraints(logits: Sequence[Vector], p: int) -> tuple[list[Constraint], bool] | None:
+    """Open constraints for "argmax = p"; None if p can never be the first maximum here."""
+    constraints, tied = [], False
+    for j, row in enumerate(logits):
+        if j == p:
+            continue
+        diff = sub(logits[p], row)
+        if is_zero(diff):
+            if j < p:
+                return None
+            tied = True
+            continue
+        constraints.append(Constraint(diff, Op.GT))
+    return constraints, tied
+
+
+def check_region(
+    region: Region,
+    claim: KthArgmaxClaim,
+    stats: SolverStats,
+    *,
+    collect_queries: bool = False,
+    timeout_ms: int = 10_000,
+) -> RegionClaimResult:
+    """Decide the claim on one region exactly; return its positive-measure cones and witnesses."""
+    n = region.n
+    result = RegionClaimResult(region=region.index, verdict=Verdict.PROVED)
+    solver = ExactSolver(n, stats, timeout_ms=timeout_ms)
+    closed_region = list(region.constraints)
+    open_region = list(region.interior())
+
+    def ask(name: str, constraints: list[Constraint], any_of: list[Constraint] | None = None) -> Answer:
+        solver.push()
+        for c in constraints:
+            solver.add(c)
+        if any_of is not None:
+            solver.add_any(any_of)
+        answer = solver.check()
+        point = solver.model_point() if answer is Answer.SAT else None
+        solver.pop()
+        if collect_queries:
+            result.queries.append(
+                SmtQuery(
+                    name=f"region {region.pattern_text} {name}",
+                    n=n,
+                    constraints=tuple(constraints),
+                    any_of=tuple(any_of) if any_of is not None else None,
+                    expected=answer,
+                )
+            )
+        ask.point = point  # type: ignore[attr-defined]
+        return answer
+
+    for piece in claim.pieces(n):
+        order = list(piece.constraints)
+        interior = ask(f"[{piece.label}] interior", open_region + order)
+        if interior is Answer.UNKNOWN:
+            result.verdict = max(result.verdict, Verdict.UNKNOWN)
+            result.note = "solver unknown"
+            continue
+        if interior is Answer.UNSAT:
+            continue
+        interior_point = ask.point  # type: ignore[attr-defined]
+        beats = _violation_terms(region.logits, piece.target)
+        if beats is None:
+            violated = Answer.SAT
+        else:
+            # Closed region (its boundary included), inputs strictly ordered, some j beats t.
+            violated = ask(f"[{piece.label}] violation", closed_region + order, beats)
+        if violated is Answer.UNKNOWN:
+            result.verdict = max(result.verdict, Verdict.UNKNOWN)
+            result.note = "solver unknown"
+            continue
+        if violated is Answer.UNSAT:
+            _, tied = _prediction_constraints(region.logits, piece.target) or ([], False)
+            result.cones.append(
+                Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order), interior_point)
+            )
+            continue
+        boundary_point = ask.point if beats is not None else interior_point  # type: ignore[attr-defined]
+        found_open_violation = False
+        for p in range(n):
+            prediction = _prediction_constraints(region.logits, p)
+            if prediction is None:
+                continue
+            extra, tied = prediction
+            cone = open_region + order + extra
+            answer = ask(f"[{piece.label}] argmax=x{p}", cone)
+            if answer is Answer.UNKNOWN:
+                result.verdict = max(result.verdict, Verdict.UNKNOWN)
+                result.note = "solver unknown"
+            elif answer is Answer.SAT:
+                result.cones.append(
+                    Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), ask.point)  # type: ignore[attr-defined]
+                )
+                if p != piece.target:
+                    found_open_violation = True
+        result.verdict = Verdict.REFUTED
+        if not found_open_violation:
+            result.boundary_violations.append(Violation(region.index, piece.label, piece.target, boundary_point))
+    return result

@@ -1,0 +1,173 @@
+"""Load an AlgZoo-format state dict safely and check it describes a bias-free 2nd-argmax RNN.
+
+Only `torch.load(..., weights_only=True)` is used, so a pickle that carries code is refused
+rather than run. Every problem becomes an `InputError` whose message is a single line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from verify.errors import InputError
+
+W_HI = "rnn.weight_ih_l0"
+W_HH = "rnn.weight_hh_l0"
+W_OH = "linear.weight"
+EXPECTED_NAMES = (W_HI, W_HH, W_OH)
+BIAS_NAMES = ("rnn.bias_ih_l0", "rnn.bias_hh_l0", "linear.bias")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelWeights:
+    """The three float32 weight matrices of an RNN as loaded, plus where they came from."""
+
+    w_hi: np.ndarray  # (d, 1) float32
+    w_hh: np.ndarray  # (d, d) float32
+    w_oh: np.ndarray  # (n, d) float32
+    path: str
+    sha256: str
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.w_hh.shape[0])
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.w_oh.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return int(self.w_hi.size + self.w_hh.size + self.w_oh.size)
+
+    def state_dict(self) -> dict[str, "object"]:
+        """The AlgZoo state dict (torch tensors) for these weights."""
+        import torch
+
+        return {
+            W_HI: torch.from_numpy(self.w_hi.copy()),
+            W_HH: torch.from_numpy(self.w_hh.copy()),
+            W_OH: torch.from_numpy(self.w_oh.copy()),
+        }
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_state_dict(path: Path) -> object:
+    import pickle
+
+    import torch
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a model file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path}: empty file, not a PyTorch state dict")
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{path}: {size} bytes is too large for a tiny RNN state dict (limit {MAX_FILE_BYTES})"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise InputError(
+                f"{path}: refused to load: the file holds Python objects other than tensors "
+                "(loaded with weights_only=True; nothing in it was executed)"
+            ) from None
+        raise InputError(f"{path}: not a PyTorch state dict ({first})") from None
+    except zipfile.BadZipFile:
+        raise InputError(f"{path}: corrupt or truncated PyTorch zip archive") from None
+    except (RuntimeError, EOFError, ValueError, OSError, AttributeError, KeyError) as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if len(text) > 160:
+            text = text[:157] + "..."
+        raise InputError(f"{path}: not a readable PyTorch state dict ({text})") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of an untrusted file is bad input
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{path}: cannot load ({type(exc).__name__}: {text[:160]})") from None
+
+
+def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: str = "") -> ModelWeights:
+    """Validate a state dict (names, shapes, dtype, finiteness, no biases) and return its weights."""
+    import torch
+
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: expected a state dict (a dict of tensors), got {type(state).__name__}")
+    names = set(state)
+    biases = sorted(name for name in names if str(name).endswith("bias") or "bias_" in str(name))
+    if biases:
+        raise InputError(f"{path}: biases present ({', '.join(map(str, biases))}); only bias-free RNNs are supported")
+    missing = [name for name in EXPECTED_NAMES if name not in names]
+    extra = sorted(str(name) for name in names if name not in EXPECTED_NAMES)
+    if missing or extra:
+        detail = []
+        if missing:
+            detail.append("missing " + ", ".join(missing))
+        if extra:
+            shown = extra[:4] + (["..."] if len(extra) > 4 else [])
+            detail.append("unexpected " + ", ".join(shown))
+        raise InputError(
+            f"{path}: not a one-layer 2nd-argmax RNN state dict ({'; '.join(detail)}); "
+            f"expected exactly {', '.join(EXPECTED_NAMES)}"
+        )
+    arrays = {}
+    for name in EXPECTED_NAMES:
+        tensor = state[name]
+        if not isinstance(tensor, torch.Tensor):
+            raise InputError(f"{path}: {name} is a {type(tensor).__name__}, not a tensor")
+        if tensor.dtype != torch.float32:
+            raise InputError(f"{path}: {name} has dtype {tensor.dtype}; expected torch.float32")
+        if tensor.dim() != 2:
+            raise InputError(f"{path}: {name} has shape {tuple(tensor.shape)}; expected a matrix")
+        arrays[name] = tensor.detach().cpu().numpy().astype(np.float32, copy=True)
+    w_hi, w_hh, w_oh = arrays[W_HI], arrays[W_HH], arrays[W_OH]
+    d = w_hh.shape[0]
+    if d == 0:
+        raise InputError(f"{path}: hidden size is 0; the RNN has no neurons")
+    if w_hi.shape != (d, 1):
+        raise InputError(f"{path}: {W_HI} has shape {tuple(w_hi.shape)}; expected ({d}, 1) (input size 1)")
+    if w_hh.shape != (d, d):
+        raise InputError(f"{path}: {W_HH} has shape {tuple(w_hh.shape)}; expected a square ({d}, {d}) matrix")
+    n = w_oh.shape[0]
+    if w_oh.shape[1] != d:
+        raise InputError(f"{path}: {W_OH} has shape {tuple(w_oh.shape)}; expected (n, {d})")
+    if n < 2:
+        raise InputError(
+            f"{path}: {W_OH} has {n} output(s); the 2nd-argmax claim needs a sequence length of at least 2"
+        )
+    for name, array in ((W_HI, w_hi), (W_HH, w_hh), (W_OH, w_oh)):
+        if not np.all(np.isfinite(array)):
+            bad = "NaN" if np.any(np.isnan(array)) else "Inf"
+            raise InputError(f"{path}: {name} contains {bad} values")
+    return ModelWeights(w_hi=w_hi, w_hh=w_hh, w_oh=w_oh, path=path, sha256=sha256)
+
+
+def load_weights(path: str | os.PathLike[str]) -> ModelWeights:
+    """Load and validate a model file; `.onnx` files go through the ONNX importer."""
+    file = Path(path)
+    if file.suffix.lower() == ".onnx":
+        try:
+            from verify.onnx_import import load_onnx_weights  # needs the optional onnx package
+        except ImportError:
+            raise InputError(f"{path}: ONNX models need the 'onnx' package (pip install onnx)") from None
+        return load_onnx_weights(file)
+    state = _read_state_dict(file)
+    return weights_from_state_dict(state, path=str(path), sha256=sha256_of(file))

@@ -1,0 +1,153 @@
+"""The one door to the SMT solver: every Z3 `check()` in the harness happens here.
+
+Queries are conjunctions of exact linear constraints (plus at most one disjunction). Each
+query has a fixed seed and a per-query time limit; Z3's `unknown` is reported as
+`Answer.UNKNOWN`, never mistaken for an answer. Incremental use (push/pop) serves the region
+search; every query can also be written out as standalone SMT-LIB 2 for replay.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from typing import Sequence
+
+import z3
+
+from verify.linear import Constraint, Op, smt_constraint, smt_disjunction
+
+SOLVER_SEED = 0
+
+
+class Answer(str, Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class SolverStats:
+    """Counts every check so reports and benchmarks can state the solver work done."""
+
+    checks: int = 0
+    seconds: float = 0.0
+    unknowns: int = 0
+
+    @staticmethod
+    def solver_name() -> str:
+        return "z3"
+
+    @staticmethod
+    def solver_version() -> str:
+        return z3.get_version_string()
+
+
+def _term(coeffs: Sequence[Fraction], xs: Sequence[z3.ArithRef]) -> z3.ArithRef:
+    terms = [z3.RealVal(f"{c.numerator}/{c.denominator}") * x for c, x in zip(coeffs, xs) if c != 0]
+    return z3.Sum(terms) if terms else z3.RealVal(0)
+
+
+def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
+    term = _term(constraint.coeffs, xs)
+    zero = z3.RealVal(0)
+    return {
+        Op.GT: term > zero,
+        Op.GE: term >= zero,
+        Op.LT: term < zero,
+        Op.LE: term <= zero,
+        Op.EQ: term == zero,
+    }[constraint.op]
+
+
+class ExactSolver:
+    """An incremental Z3 solver over real variables x0..x_{n-1}, with exact rational models."""
+
+    def __init__(self, n: int, stats: SolverStats, *, timeout_ms: int = 10_000) -> None:
+        self.n = n
+        self.stats = stats
+        self.xs = [z3.Real(f"x{i}") for i in range(n)]
+        self._solver = z3.SolverFor("QF_LRA")
+        self._solver.set("random_seed", SOLVER_SEED)
+        self._solver.set("timeout", timeout_ms)
+
+    def push(self) -> None:
+        self._solver.push()
+
+    def pop(self) -> None:
+        self._solver.pop()
+
+    def add(self, constraint: Constraint) -> None:
+        self._solver.add(to_z3(constraint, self.xs))
+
+    def add_any(self, constraints: Sequence[Constraint]) -> None:
+        """Assert that at least one of the constraints holds."""
+        self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False))
+
+    def check(self) -> Answer:
+        start = time.perf_counter()
+        result = self._solver.check()
+        self.stats.seconds += time.perf_counter() - start
+        self.stats.checks += 1
+        if result == z3.sat:
+            return Answer.SAT
+        if result == z3.unsat:
+            return Answer.UNSAT
+        self.stats.unknowns += 1
+        return Answer.UNKNOWN
+
+    def model_point(self) -> tuple[Fraction, ...]:
+        """The exact rational point of the last SAT answer (unconstrained variables are 0)."""
+        model = self._solver.model()
+        point = []
+        for x in self.xs:
+            value = model.eval(x, model_completion=True)
+            point.append(Fraction(value.as_fraction()))
+        return tuple(point)
+
+
+def decide(
+    n: int,
+    constraints: Sequence[Constraint],
+    stats: SolverStats,
+    *,
+    any_of: Sequence[Constraint] | None = None,
+    timeout_ms: int = 10_000,
+) -> tuple[Answer, tuple[Fraction, ...] | None]:
+    """One standalone query: the conjunction of `constraints` (and one of `any_of`, if given)."""
+    solver = ExactSolver(n, stats, timeout_ms=timeout_ms)
+    for constraint in constraints:
+        solver.add(constraint)
+    if any_of is not None:
+        solver.add_any(any_of)
+    answer = solver.check()
+    return answer, (solver.model_point() if answer is Answer.SAT else None)
+
+
+@dataclass(frozen=True)
+class SmtQuery:
+    """A standalone SMT-LIB 2 query with the answer the harness obtained for it."""
+
+    name: str
+    n: int
+    constraints: tuple[Constraint, ...]
+    any_of: tuple[Constraint, ...] | None
+    expected: Answer
+    comment: str = ""
+    extra_header: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_smtlib(self) -> str:
+        lines = [f"; {self.name}"]
+        lines += [f"; {line}" for line in self.comment.splitlines() if line]
+        lines += [f"; {line}" for line in self.extra_header]
+        lines.append(f"; expected: {self.expected.value}")
+        lines.append("(set-logic QF_LRA)")
+        lines.append(f"(set-info :status {self.expected.value})")
+        lines += [f"(declare-const x{i} Real)" for i in range(self.n)]
+        lines += [f"(assert {smt_constraint(c)})" for c in self.constraints]
+        if self.any_of is not None:
+            lines.append(f"(assert {smt_disjunction(self.any_of)})")
+        lines.append("(check-sat)")
+        lines.append("(exit)")
+        return "\n".join(lines) + "\n"
