@@ -1,0 +1,199 @@
+"""The machine-readable proof report (schema in docs/report-schema.md).
+
+Exact values travel as strings ("p/q" rationals, long decimals); floats are added beside
+them for convenience only. Timing lives under "solver" and "timing" so that the verdict
+sections of two runs can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from typing import Any, Sequence
+
+from mpmath import mp, mpf
+
+from verify import __version__
+from verify.analysis import CheckResult, RegionOutcome
+from verify.linear import Constraint, format_fraction
+from verify.measures import WORKING_DPS, Measure, digits, ray_angle
+
+SCHEMA_VERSION = 1
+SIGNIFICANT = 30
+
+
+def _float_down(value: mpf) -> float:
+    f = float(value)
+    return math.nextafter(f, -math.inf) if mpf(f) > value else f
+
+
+def _float_up(value: mpf) -> float:
+    f = float(value)
+    return math.nextafter(f, math.inf) if mpf(f) < value else f
+
+
+def measure_json(measure: Measure | None) -> dict[str, Any] | None:
+    if measure is None:
+        return None
+    with mp.workdps(WORKING_DPS):
+        value = measure.value
+        one_in = None if value == 0 else float(1 / value)
+        return {
+            "value": float(value),
+            "exact": digits(value, SIGNIFICANT),
+            "lower": _float_down(measure.lower),
+            "upper": _float_up(measure.upper),
+            "lower_exact": digits(measure.lower, SIGNIFICANT),
+            "upper_exact": digits(measure.upper, SIGNIFICANT),
+            "error_bound": mp.nstr(measure.radius, 3) if measure.radius else "0",
+            "one_in": one_in,
+            "method": measure.method,
+        }
+
+
+def vector_json(v: Sequence[Fraction]) -> list[str]:
+    return [format_fraction(x) for x in v]
+
+
+def ray_json(r: Sequence[Fraction]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"direction": vector_json(r), "direction_float": [float(x) for x in r]}
+    if len(r) == 2:
+        angle = ray_angle(r)
+        with mp.workdps(WORKING_DPS):
+            mid = (mpf(angle.a) + mpf(angle.b)) / 2
+            entry["angle_rad"] = digits(mid, SIGNIFICANT)
+            entry["angle_deg"] = digits(mid * 180 / mp.pi, SIGNIFICANT)
+    return entry
+
+
+def constraint_json(c: Constraint) -> str:
+    terms = " + ".join(f"({format_fraction(a)})*x{i}" for i, a in enumerate(c.coeffs) if a != 0) or "0"
+    return f"{terms} {c.op.value} 0"
+
+
+def region_json(outcome: RegionOutcome) -> dict[str, Any]:
+    region = outcome.region
+    entry: dict[str, Any] = {
+        "index": region.index,
+        "pattern": region.pattern_text,
+        "verdict": outcome.claim.verdict.word,
+        "measure": measure_json(outcome.measure),
+        "constraints": [constraint_json(c) for c in region.constraints],
+        "coefficients": {"logits": [vector_json(row) for row in region.logits]},
+    }
+    if region.n == 2:
+        delta = [region.logits[1][k] - region.logits[0][k] for k in range(2)]
+        a0, a1 = delta[0], -delta[1]
+        entry["coefficients"].update(
+            {"a0": format_fraction(a0), "a1": format_fraction(a1), "a0_float": float(a0), "a1_float": float(a1)}
+        )
+    if outcome.rays is not None:
+        entry["rays"] = {
+            "boundary": [ray_json(r) for r in outcome.rays.boundary],
+            "decision": [ray_json(r) for r in outcome.rays.decision],
+            "diagonal": [ray_json(r) for r in outcome.rays.diagonal],
+        }
+    if outcome.claim.note:
+        entry["note"] = outcome.claim.note
+    return entry
+
+
+def _matrix_json(matrix: Sequence[Sequence[Fraction]]) -> dict[str, Any]:
+    return {
+        "exact": [[format_fraction(v) for v in row] for row in matrix],
+        "float": [[float(v) for v in row] for row in matrix],
+    }
+
+
+def build_report(result: CheckResult) -> dict[str, Any]:
+    weights, std = result.weights, result.standardized
+    n = result.network.seq_len
+    misclassified = []
+    for cone, measure in result.misclassified:
+        item: dict[str, Any] = {
+            "region": cone.region,
+            "piece": cone.piece,
+            "target": cone.target,
+            "predicted": cone.predicted,
+            "tied": cone.tied,
+            "measure": measure_json(measure),
+            "constraints": [constraint_json(c) for c in cone.constraints],
+        }
+        if n == 2:
+            from verify.geometry import extreme_rays_2d
+
+            item["rays"] = [ray_json(r) for r in extreme_rays_2d(cone.constraints)]
+        misclassified.append(item)
+    if result.verdict.word == "proved":
+        reason = "every region was decided UNSAT (no counterexample) by Z3 over exact rationals"
+    elif result.verdict.word == "refuted":
+        reason = f"{len(result.counterexamples)} counterexample(s) found by Z3 over exact rationals"
+    else:
+        reason = result.search.stop_reason or "some regions were left undecided"
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "relu-verify", "version": __version__},
+        "model": {
+            "path": weights.path,
+            "sha256": weights.sha256,
+            "hidden_size": weights.hidden_size,
+            "seq_len": weights.seq_len,
+            "n_params": weights.n_params,
+        },
+        "claim": {"name": result.claim.name, "k": result.claim.k, "statement": result.claim.statement},
+        "verdict": result.verdict.word,
+        "verdict_reason": reason,
+        "complete": result.search.complete,
+        "stop_reason": result.search.stop_reason,
+        "undecided": list(result.search.undecided_prefixes),
+        "error_rate": measure_json(result.error),
+        "error_rate_strict": measure_json(result.error_strict),
+        "tie_measure": measure_json(result.tie),
+        "regions_total_measure": measure_json(
+            sum((o.measure for o in result.regions if o.measure is not None), Measure(mpf(0), mpf(0)))
+            if all(o.measure is not None for o in result.regions)
+            else None
+        ),
+        "regions": [region_json(o) for o in result.regions],
+        "misclassified_cones": misclassified,
+        "counterexamples": [
+            {
+                "region": c.region,
+                "piece": c.piece,
+                "x": list(c.x_float32),
+                "x_exact": vector_json(c.x_exact),
+                "x_float32": list(c.x_float32),
+                "logits_float32": list(c.logits_float32),
+                "expected": c.expected,
+                "predicted": c.predicted_float32,
+                "predicted_exact": c.predicted_exact,
+                "float32_confirmed": c.float32_confirmed,
+                "measure_zero": c.measure_zero,
+            }
+            for c in result.counterexamples
+        ],
+        "standardized": {
+            "W_hi": _matrix_json([[v] for v in std.network.w_hi]),
+            "W_hh": _matrix_json(std.network.w_hh),
+            "W_oh": _matrix_json(std.network.w_oh),
+            "scales": [format_fraction(s) for s in std.scales],
+            "zero_input_neurons": list(std.zero_input_neurons),
+            "classes": std.classes(),
+        },
+        "notes": list(result.notes),
+        "search": {"regions": result.search.regions, "nodes": result.search.nodes},
+        "solver": {
+            "name": result.stats.solver_name(),
+            "version": result.stats.solver_version(),
+            "checks": result.stats.checks,
+            "unknowns": result.stats.unknowns,
+            "seconds": round(result.stats.seconds, 6),
+        },
+        "timing": {"seconds": round(result.seconds, 6)},
+    }
+    return report
+
+
+def dumps(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=False) + "\n"
