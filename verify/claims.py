@@ -73,6 +73,11 @@ class KthArgmaxClaim:
             result.append(ClaimPiece(label=label, target=top[-1], constraints=tuple(constraints)))
         return result
 
+    def well_defined(self, x: Sequence[float | Fraction]) -> bool:
+        """The k largest coordinates are strictly ordered and strictly above the rest."""
+        values = sorted(x, reverse=True)
+        return all(values[i] > values[i + 1] for i in range(min(self.k, len(values) - 1)))
+
     def expected(self, x: Sequence[float | Fraction]) -> int:
         """The right answer at a point (ties broken by position; callers avoid ties)."""
         order = sorted(range(len(x)), key=lambda i: (-x[i], i))
@@ -166,11 +171,19 @@ def check_region(
     """Decide the claim on one region exactly; return its positive-measure cones and witnesses."""
     n = region.n
     result = RegionClaimResult(region=region.index, verdict=Verdict.PROVED)
-    solver = ExactSolver(n, stats, timeout_ms=timeout_ms)
     closed_region = list(region.constraints)
     open_region = list(region.interior())
+    # Two incremental solvers hold the region once (its interior, its closure); each query
+    # only pushes its own few constraints, which matters when a region has hundreds.
+    solvers = {}
+    for key, base in (("open", open_region), ("closed", closed_region)):
+        solvers[key] = ExactSolver(n, stats, timeout_ms=timeout_ms)
+        for c in base:
+            solvers[key].add(c)
 
-    def ask(name: str, constraints: list[Constraint], any_of: list[Constraint] | None = None) -> Answer:
+    def ask(name: str, constraints: list[Constraint], any_of: list[Constraint] | None = None, *,
+            closed: bool = False) -> Answer:
+        solver = solvers["closed" if closed else "open"]
         solver.push()
         for c in constraints:
             solver.add(c)
@@ -184,7 +197,7 @@ def check_region(
                 SmtQuery(
                     name=f"region {region.pattern_text} {name}",
                     n=n,
-                    constraints=tuple(constraints),
+                    constraints=tuple((closed_region if closed else open_region) + constraints),
                     any_of=tuple(any_of) if any_of is not None else None,
                     expected=answer,
                 )
@@ -194,7 +207,7 @@ def check_region(
 
     for piece in claim.pieces(n):
         order = list(piece.constraints)
-        interior = ask(f"[{piece.label}] interior", open_region + order)
+        interior = ask(f"[{piece.label}] interior", order)
         if interior is Answer.UNKNOWN:
             result.verdict = max(result.verdict, Verdict.UNKNOWN)
             result.note = "solver unknown"
@@ -207,7 +220,7 @@ def check_region(
             violated = Answer.SAT
         else:
             # Closed region (its boundary included), inputs strictly ordered, some j beats t.
-            violated = ask(f"[{piece.label}] violation", closed_region + order, beats)
+            violated = ask(f"[{piece.label}] violation", order, beats, closed=True)
         if violated is Answer.UNKNOWN:
             result.verdict = max(result.verdict, Verdict.UNKNOWN)
             result.note = "solver unknown"
@@ -226,7 +239,7 @@ def check_region(
                 continue
             extra, tied = prediction
             cone = open_region + order + extra
-            answer = ask(f"[{piece.label}] argmax=x{p}", cone)
+            answer = ask(f"[{piece.label}] argmax=x{p}", order + extra)
             if answer is Answer.UNKNOWN:
                 result.verdict = max(result.verdict, Verdict.UNKNOWN)
                 result.note = "solver unknown"

@@ -81,6 +81,6 @@ def confirm(
         predicted_exact=first_argmax(network.logits(x_exact)),
         predicted_float32=predicted32,
         logits_float32=tuple(float(v) for v in logits),
-        float32_confirmed=predicted32 != expected and len(set(x32_list)) == len(x32_list),
+        float32_confirmed=predicted32 != expected and claim.well_defined(x32_list),
         measure_zero=measure_zero,
     )

@@ -45,13 +45,14 @@ class SolverStats:
 
 
 def _term(coeffs: Sequence[Fraction], xs: Sequence[z3.ArithRef]) -> z3.ArithRef:
-    terms = [z3.RealVal(f"{c.numerator}/{c.denominator}") * x for c, x in zip(coeffs, xs) if c != 0]
-    return z3.Sum(terms) if terms else z3.RealVal(0)
+    ctx = xs[0].ctx
+    terms = [z3.RealVal(f"{c.numerator}/{c.denominator}", ctx) * x for c, x in zip(coeffs, xs) if c != 0]
+    return z3.Sum(terms) if terms else z3.RealVal(0, ctx)
 
 
 def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
     term = _term(constraint.coeffs, xs)
-    zero = z3.RealVal(0)
+    zero = z3.RealVal(0, xs[0].ctx)
     return {
         Op.GT: term > zero,
         Op.GE: term >= zero,
@@ -67,8 +68,12 @@ class ExactSolver:
     def __init__(self, n: int, stats: SolverStats, *, timeout_ms: int = 10_000) -> None:
         self.n = n
         self.stats = stats
-        self.xs = [z3.Real(f"x{i}") for i in range(n)]
-        self._solver = z3.SolverFor("QF_LRA")
+        # A context of its own: Z3's models depend on the history of the context they live
+        # in, so a shared global context made witness points vary with what ran before
+        # (another model, another test, a worker's earlier subtree under --jobs).
+        self._ctx = z3.Context()
+        self.xs = [z3.Real(f"x{i}", self._ctx) for i in range(n)]
+        self._solver = z3.SolverFor("QF_LRA", ctx=self._ctx)
         self._solver.set("random_seed", SOLVER_SEED)
         self._solver.set("timeout", timeout_ms)
 
@@ -83,7 +88,7 @@ class ExactSolver:
 
     def add_any(self, constraints: Sequence[Constraint]) -> None:
         """Assert that at least one of the constraints holds."""
-        self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False))
+        self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False, self._ctx))
 
     def check(self) -> Answer:
         start = time.perf_counter()
