@@ -8,9 +8,9 @@ Produces a `CheckResult`, pure data that the report writers render. The verdict 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
 from verify.claims import Cone, KthArgmaxClaim, RegionClaimResult, Verdict, check_region
 from verify.counterexamples import Counterexample, confirm, interior_point
@@ -21,6 +21,8 @@ from verify.loading import ModelWeights
 from verify.measures import Measure, cone_measure, total
 from verify.network import ExactRNN
 from verify.regions import Budget, Region, RegionSearch, SearchState
+from verify.sampling import SampleEstimate, sample_error_rate
+from verify.solid_angles import ConeGeometry, cone_geometry, geometry_measure
 from verify.solver import SolverStats
 from verify.standardize import Standardized, standardize
 
@@ -32,6 +34,8 @@ class CheckOptions:
     collect_queries: bool = False
     timeout_ms: int = 10_000
     max_counterexamples: int = 50
+    estimate_samples: int = 100_000  # Monte Carlo estimate when no exact error rate exists (0: none)
+    estimate_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RegionOutcome:
     claim: RegionClaimResult
     measure: Measure | None
     rays: RegionRays | None
+    geometry: ConeGeometry | None = None  # n >= 3: exact extreme rays and facets (None if too many rays)
 
 
 @dataclass
@@ -68,6 +73,8 @@ class CheckResult:
     error: Measure | None = None
     tie: Measure | None = None
     error_strict: Measure | None = None
+    error_estimate: SampleEstimate | None = None  # only when there is no exact error rate; never exact
+    float32_uncertain: Measure | None = None  # where float32 rounding may differ (n = 2; float32_bounds.py)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -85,45 +92,111 @@ def region_rays_2d(region: Region) -> RegionRays:
     )
 
 
+@dataclass
+class EvaluatedRegions:
+    """Every region found, its claim result and measures, in search order, plus the search state."""
+
+    outcomes: list[RegionOutcome]
+    cones: list[Cone]
+    cone_measures: list[Measure | None]
+    state: SearchState
+
+
+RegionSource = Callable[[ExactRNN, CheckOptions, SolverStats], EvaluatedRegions]
+
+
+def evaluate_region(region: Region, options: CheckOptions, stats: SolverStats) -> RegionOutcome:
+    """The claim, the measure and the rays of one region (the unit of work a search yields)."""
+    n = region.n
+    claim_result = check_region(
+        region, options.claim, stats, collect_queries=options.collect_queries, timeout_ms=options.timeout_ms
+    )
+    if n >= 3:
+        geometry = cone_geometry(region.interior(), n)
+        measure = None if geometry is None else geometry_measure(geometry)
+        return RegionOutcome(region, claim_result, measure, None, geometry)
+    rays = region_rays_2d(region) if n == 2 else None
+    return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays)
+
+
+def _total(measures: Iterable[Measure]) -> Measure:
+    """Sum of measures keeping their method ("exact-solid-angle" for n = 3), exactly 0 if none."""
+    items = list(measures)
+    result = items[0] if items else total(())
+    for m in items[1:]:
+        result = result + m
+    return result
+
+
+def _within(options: CheckOptions, deadline: float | None) -> CheckOptions:
+    """Cap each claim query's solver time so a region's check ends near the time budget's deadline."""
+    if deadline is None:
+        return options
+    remaining_ms = int((deadline - time.perf_counter()) * 1000)
+    return replace(options, timeout_ms=max(1, min(options.timeout_ms, remaining_ms)))
+
+
+def evaluate_regions(
+    network: ExactRNN,
+    options: CheckOptions,
+    stats: SolverStats,
+    *,
+    prefix: Sequence[bool] = (),
+    on_region: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], str | None] | None = None,
+) -> EvaluatedRegions:
+    """Search the regions (below `prefix`, if given) and evaluate each one as it is found."""
+    search = RegionSearch(
+        network, stats, budget=options.budget, prefix=prefix, should_stop=should_stop, timeout_ms=options.timeout_ms
+    )
+    outcomes: list[RegionOutcome] = []
+    cones: list[Cone] = []
+    cone_measures: list[Measure | None] = []
+    deadline = options.budget.deadline(time.perf_counter())
+    for region in search.run():
+        outcome = evaluate_region(region, _within(options, deadline), stats)
+        outcomes.append(outcome)
+        for cone in outcome.claim.cones:
+            cones.append(cone)
+            cone_measures.append(cone_measure(cone.constraints, network.seq_len))
+        if on_region is not None:
+            on_region(len(outcomes), stats.checks)
+        if outcome.claim.verdict is Verdict.UNKNOWN:
+            late = deadline is not None and time.perf_counter() > deadline
+            search.stop(f"time budget of {options.budget.time_budget:g} s reached during a claim check" if late
+                        else "the solver answered unknown on a claim query")
+    return EvaluatedRegions(outcomes, cones, cone_measures, search.state)
+
+
 def check_model(
     weights: ModelWeights,
     options: CheckOptions = CheckOptions(),
     *,
     on_region: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], str | None] | None = None,
+    region_source: "RegionSource | None" = None,
 ) -> CheckResult:
-    """Run the exact check; `on_region(regions_done, checks)` reports progress."""
+    """Run the exact check; `on_region(regions_done, checks)` reports progress.
+
+    `region_source` replaces the sequential region loop (e.g. verify.parallel's subtree split);
+    it must return the same `EvaluatedRegions` that `evaluate_regions` would.
+    """
     start = time.perf_counter()
     network = ExactRNN.from_weights(weights)
     n = network.seq_len
     stats = SolverStats()
-    search = RegionSearch(
-        network, stats, budget=options.budget, should_stop=should_stop, timeout_ms=options.timeout_ms
-    )
-    outcomes: list[RegionOutcome] = []
-    cones: list[Cone] = []
-    cone_measures: list[Measure | None] = []
-    measured = True
-    for region in search.run():
-        claim_result = check_region(
-            region, options.claim, stats, collect_queries=options.collect_queries, timeout_ms=options.timeout_ms
-        )
-        measure = cone_measure(region.interior(), n)
-        measured = measured and measure is not None
-        rays = region_rays_2d(region) if n == 2 else None
-        outcomes.append(RegionOutcome(region, claim_result, measure, rays))
-        for cone in claim_result.cones:
-            cones.append(cone)
-            cone_measures.append(cone_measure(cone.constraints, n))
-        if on_region is not None:
-            on_region(len(outcomes), stats.checks)
-        if claim_result.verdict is Verdict.UNKNOWN:
-            search.stop("the solver answered unknown on a claim query")
+    if region_source is None:
+        evaluated = evaluate_regions(network, options, stats, on_region=on_region, should_stop=should_stop)
+    else:
+        evaluated = region_source(network, options, stats)
+    outcomes, cones, cone_measures = evaluated.outcomes, evaluated.cones, evaluated.cone_measures
+    search_state = evaluated.state
+    measured = all(o.measure is not None for o in outcomes)
 
     verdicts = [o.claim.verdict for o in outcomes]
     if Verdict.REFUTED in verdicts:
         verdict = Verdict.REFUTED
-    elif search.state.complete and all(v is Verdict.PROVED for v in verdicts):
+    elif search_state.complete and all(v is Verdict.PROVED for v in verdicts):
         verdict = Verdict.PROVED
     else:
         verdict = Verdict.UNKNOWN
@@ -156,20 +229,36 @@ def check_model(
         cones=cones,
         cone_measures=cone_measures,
         counterexamples=counterexamples,
-        search=search.state,
+        search=search_state,
         stats=stats,
         seconds=0.0,
     )
-    if measured and all(m is not None for m in cone_measures) and search.state.complete:
-        result.error = total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
-        result.tie = total(m for c, m in zip(cones, cone_measures) if c.tied)  # type: ignore[misc]
-        result.error_strict = total(
+    if measured and all(m is not None for m in cone_measures) and search_state.complete:
+        result.error = _total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
+        result.tie = _total(m for c, m in zip(cones, cone_measures) if c.tied)  # type: ignore[misc]
+        result.error_strict = _total(
             m for c, m in zip(cones, cone_measures) if (not c.correct) or c.tied  # type: ignore[misc]
         )
-    elif not search.state.complete:
+    elif search_state.complete and all(m is not None for c, m in zip(cones, cone_measures) if not c.correct):
+        # every misclassified cone is measured (e.g. there is none): the error rate is still exact
+        result.error = _total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
+    elif not search_state.complete:
         found = [m for c, m in zip(cones, cone_measures) if not c.correct and m is not None]
         if found:
             result.notes.append("search incomplete: the error rate is only bounded below by the cones found")
             result.error = None
+    if result.error is None and options.estimate_samples > 0:
+        result.error_estimate = sample_error_rate(
+            weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
+        )
+        result.notes.append(
+            "no exact error rate (search incomplete, or cones of rank >= 4 with no certified measure): "
+            f"error_rate_estimate is a Monte Carlo ESTIMATE on the float32 model "
+            f"({options.estimate_samples} samples, seed {options.estimate_seed}), not a bound"
+        )
+    if n == 2 and search_state.complete and outcomes:
+        from verify.float32_bounds import float32_uncertain_measure
+
+        result.float32_uncertain = float32_uncertain_measure(network, [o.region for o in outcomes])
     result.seconds = time.perf_counter() - start
     return result

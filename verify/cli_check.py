@@ -17,6 +17,7 @@ from verify.regions import Budget
 from verify.report_json import build_report, dumps
 
 CLAIMS = {"2nd-argmax": 2, "argmax": 1}
+DEFAULT_TIME_BUDGET = 300.0  # seconds; a model too large to enumerate ends "unknown" (or "refuted"), never hangs
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,9 +27,17 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--report", metavar="DIR", help="write report.json, report.md and partition.png here")
     p.add_argument("--claim", choices=sorted(CLAIMS), default="2nd-argmax", help="claim to check (default 2nd-argmax)")
     p.add_argument("--max-regions", type=int, default=None, metavar="N", help="stop (verdict unknown) after N regions")
-    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="stop (verdict unknown) after this time")
+    p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
+                   help=f"stop (verdict unknown, partial report) after about this time (default {DEFAULT_TIME_BUDGET:g}; "
+                        "a region being checked is finished first); lift it with --no-time-budget")
+    p.add_argument("--no-time-budget", action="store_true", help="no time limit: enumerate every region, however long")
+    p.add_argument("--query-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="solver time limit per query; a query that hits it is 'unknown' (default 10)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="split the region search over N local processes (same results as 1)")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
     p.set_defaults(handler=run_check)
 
 
@@ -87,16 +96,21 @@ class _Progress:
 
 def check_one(path: Path, args: argparse.Namespace, io: Io) -> tuple[CheckResult, dict[str, Any]]:
     weights = load_weights(path)
-    for name in ("max_regions", "time_budget"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
+    for name in ("max_regions", "time_budget", "query_timeout"):
+        value = getattr(args, name, None)
+        if value is not None and not value > 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    time_budget = None if getattr(args, "no_time_budget", False) else getattr(args, "time_budget", None)
     options = CheckOptions(
         claim=KthArgmaxClaim(CLAIMS[args.claim]),
-        budget=Budget(max_regions=args.max_regions, time_budget=args.time_budget),
+        budget=Budget(max_regions=args.max_regions, time_budget=time_budget),
+        timeout_ms=max(1, int(1000 * getattr(args, "query_timeout", 10.0))),
     )
     if options.claim.k > weights.seq_len:
         raise InputError(f"{path}: the {args.claim} claim needs a sequence length of at least {options.claim.k}")
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
     interrupted: list[str] = []
 
     def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
@@ -106,8 +120,13 @@ def check_one(path: Path, args: argparse.Namespace, io: Io) -> tuple[CheckResult
     enabled = args.progress if args.progress is not None else io.stderr.isatty()
     progress = _Progress(bool(enabled), path.name)
     try:
-        result = check_model(weights, options, on_region=progress,
-                             should_stop=lambda: interrupted[0] if interrupted else None)
+        from verify.parallel import region_source
+
+        def stop() -> str | None:
+            return interrupted[0] if interrupted else None
+
+        result = check_model(weights, options, on_region=progress, should_stop=stop,
+                             region_source=region_source(jobs, on_region=progress, should_stop=stop))
     finally:
         progress.close()
         if previous is not None:
@@ -144,18 +163,33 @@ def run_check(args: argparse.Namespace, io: Io) -> int:
     paths = [Path(p) for p in args.models] or bundled_models()
     worst = 0
     codes = []
+    cases: list[Any] = []
     for path in paths:
-        result, report = check_one(path, args, io)
+        try:
+            result, report = check_one(path, args, io)
+        except InputError as exc:
+            if getattr(args, "junit", None):
+                _write_junit(args, cases + [(path, None, " ".join(str(exc).split()))])
+            raise
+        cases.append((path, report, ""))
         write_outputs(result, report, args, io, many=len(paths) > 1)
         if args.json_path != "-":
             for line in summary_lines(report):
                 io.out(line)
         codes.append(exit_code_for(report["verdict"]))
+    if getattr(args, "junit", None):
+        _write_junit(args, cases)
     if EXIT_REFUTED in codes:
         worst = EXIT_REFUTED
     elif EXIT_UNKNOWN in codes:
         worst = EXIT_UNKNOWN
     return worst
+
+
+def _write_junit(args: argparse.Namespace, cases: list[Any]) -> None:
+    from verify.junit import JunitCase, write_junit
+
+    write_junit([JunitCase(str(path), args.claim, report, error) for path, report, error in cases], Path(args.junit))
 
 
 def load_report(path: Path) -> dict[str, Any]:

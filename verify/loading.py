@@ -83,6 +83,12 @@ def _read_state_dict(path: Path) -> object:
         raise InputError(
             f"{path}: {size} bytes is too large for a tiny RNN state dict (limit {MAX_FILE_BYTES})"
         )
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    is_zip = head.startswith(b"PK")
+    if not is_zip and not head.startswith(b"\x80"):
+        hint = " (it looks like JSON: pass the .pth file, not its model card)" if head.lstrip()[:1] in (b"{", b"[") else ""
+        raise InputError(f"{path}: not a PyTorch state dict file: neither a zip archive nor a pickle{hint}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -97,6 +103,11 @@ def _read_state_dict(path: Path) -> object:
         raise InputError(f"{path}: corrupt or truncated PyTorch zip archive") from None
     except (RuntimeError, EOFError, ValueError, OSError, AttributeError, KeyError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
+        if is_zip and not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: corrupt or truncated zip archive (its zip directory cannot be read)") from None
+        if is_zip and "inline_container" in text:
+            detail = text.split("] .", 1)[-1].strip()[:120]
+            raise InputError(f"{path}: a zip archive, but not a PyTorch state dict ({detail})") from None
         if len(text) > 160:
             text = text[:157] + "..."
         raise InputError(f"{path}: not a readable PyTorch state dict ({text})") from None
@@ -135,9 +146,14 @@ def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: st
             raise InputError(f"{path}: {name} is a {type(tensor).__name__}, not a tensor")
         if tensor.dtype != torch.float32:
             raise InputError(f"{path}: {name} has dtype {tensor.dtype}; expected torch.float32")
+        if tensor.layout != torch.strided:
+            raise InputError(f"{path}: {name} is a {tensor.layout} tensor; expected a dense tensor")
         if tensor.dim() != 2:
             raise InputError(f"{path}: {name} has shape {tuple(tensor.shape)}; expected a matrix")
-        arrays[name] = tensor.detach().cpu().numpy().astype(np.float32, copy=True)
+        try:
+            arrays[name] = tensor.detach().cpu().numpy().astype(np.float32, copy=True)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: {name} cannot be read as an array ({' '.join(str(exc).split())[:120]})") from None
     w_hi, w_hh, w_oh = arrays[W_HI], arrays[W_HH], arrays[W_OH]
     d = w_hh.shape[0]
     if d == 0:

@@ -18,6 +18,8 @@ from verify import __version__
 from verify.analysis import CheckResult, RegionOutcome
 from verify.linear import Constraint, format_fraction
 from verify.measures import WORKING_DPS, Measure, digits, ray_angle
+from verify.sampling import SampleEstimate
+from verify.solid_angles import ConeGeometry, cone_geometry
 
 SCHEMA_VERSION = 1
 SIGNIFICANT = 30
@@ -94,9 +96,42 @@ def region_json(outcome: RegionOutcome) -> dict[str, Any]:
             "decision": [ray_json(r) for r in outcome.rays.decision],
             "diagonal": [ray_json(r) for r in outcome.rays.diagonal],
         }
+    if outcome.geometry is not None:
+        entry["cone"] = geometry_json(outcome.geometry, outcome.measure)
     if outcome.claim.note:
         entry["note"] = outcome.claim.note
     return entry
+
+
+def geometry_json(geometry: ConeGeometry, measure: Measure | None) -> dict[str, Any]:
+    """n >= 3: the closed cone = cone(extreme_rays) + span(lineality), its facets and solid angle."""
+    solid = None
+    if measure is not None:
+        with mp.workdps(WORKING_DPS):
+            solid = {"steradians": digits(measure.value * 4 * mp.pi, SIGNIFICANT),
+                     "of_4pi": digits(measure.value, SIGNIFICANT)}
+    return {
+        "rank": geometry.rank,
+        "extreme_rays": [ray_json(r) for r in geometry.rays],
+        "lineality": [vector_json(v) for v in geometry.lineality],
+        "facets": [vector_json(a) for a in geometry.facets],
+        "solid_angle": solid,
+    }
+
+
+def estimate_json(estimate: SampleEstimate | None) -> dict[str, Any] | None:
+    """A Monte Carlo estimate, labelled as such: never an exact value or a bound."""
+    if estimate is None:
+        return None
+    return {
+        "value": estimate.rate,
+        "standard_error": estimate.standard_error,
+        "samples": estimate.samples,
+        "errors": estimate.errors,
+        "seed": estimate.seed,
+        "method": "monte-carlo estimate",
+        "model": "float32 PyTorch",
+    }
 
 
 def _matrix_json(matrix: Sequence[Sequence[Fraction]]) -> dict[str, Any]:
@@ -124,6 +159,10 @@ def build_report(result: CheckResult) -> dict[str, Any]:
             from verify.geometry import extreme_rays_2d
 
             item["rays"] = [ray_json(r) for r in extreme_rays_2d(cone.constraints)]
+        elif n == 3:
+            geometry = cone_geometry(cone.constraints, n)
+            if geometry is not None:
+                item["rays"] = [ray_json(r) for r in geometry.rays]
         misclassified.append(item)
     if result.verdict.word == "proved":
         reason = "every region was decided UNSAT (no counterexample) by Z3 over exact rationals"
@@ -148,8 +187,10 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         "stop_reason": result.search.stop_reason,
         "undecided": list(result.search.undecided_prefixes),
         "error_rate": measure_json(result.error),
+        "error_rate_estimate": estimate_json(result.error_estimate),
         "error_rate_strict": measure_json(result.error_strict),
         "tie_measure": measure_json(result.tie),
+        "float32_uncertain_measure": measure_json(result.float32_uncertain),
         "regions_total_measure": measure_json(
             sum((o.measure for o in result.regions if o.measure is not None), Measure(mpf(0), mpf(0)))
             if all(o.measure is not None for o in result.regions)

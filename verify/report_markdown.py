@@ -27,6 +27,23 @@ def _matrix(name: str, m: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _direction(ray: dict[str, Any]) -> str:
+    exact = ", ".join(ray["direction"])
+    return f"({exact})" if len(exact) <= 40 else "(" + ", ".join(f"{v:.6g}" for v in ray["direction_float"]) + ")"
+
+
+def _cone_cells(cone: dict[str, Any] | None) -> str:
+    """Solid angle, measure, extreme rays and facet count of an n >= 3 region (its last cells)."""
+    if cone is None:
+        return "n/a | n/a | too many to compute | n/a"
+    solid = cone["solid_angle"]
+    angle = f"{solid['steradians'][:22]} | {solid['of_4pi'][:22]}" if solid else "n/a | n/a (rank >= 4)"
+    rays = "; ".join(_direction(r) for r in cone["extreme_rays"]) or "-"
+    if cone["lineality"]:
+        rays += " + span(" + "; ".join("(" + ", ".join(v) + ")" for v in cone["lineality"]) + ")"
+    return f"{angle} | {rays} | {len(cone['facets'])}"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     model, claim = report["model"], report["claim"]
     lines = [
@@ -44,6 +61,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Tie measure (maximal logit shared identically): {_measure(report['tie_measure'], ratio=False)}; "
         f"strict error rate (ties count as errors): {_measure(report['error_rate_strict'])}.",
     ]
+    if report["error_rate"] is None and report.get("error_rate_estimate"):
+        est = report["error_rate_estimate"]
+        lines.append(f"- Error rate ESTIMATE (not exact, not a bound): {est['value']:.6g} +- {est['standard_error']:.2g} "
+                     f"(1 standard error; {est['method']}, {est['samples']:,} samples on the {est['model']} model).")
     if report.get("float32_uncertain_measure") is not None:
         lines.append(
             f"- float32 uncertain measure (rounding could flip the prediction): "
@@ -68,7 +89,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["| # | pattern | verdict | measure (angle / 2pi) | a0 | a1 | boundary rays (deg) | decision ray (deg) |",
                   "|---|---|---|---|---|---|---|---|"]
     else:
-        lines += ["| # | pattern | verdict | measure | constraints |", "|---|---|---|---|---|"]
+        lines += ["| # | pattern | verdict | solid angle (sr) | measure (of 4pi) | extreme rays | facets |",
+                  "|---|---|---|---|---|---|---|"]
     for r in report["regions"]:
         m = r["measure"]
         measure = f"{m['exact'][:22]}" if m else "n/a"
@@ -81,7 +103,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             a1 = f"{c['a1_float']:.9g}" + (f" (`{c['a1']}`)" if len(c["a1"]) < 40 else "")
             lines.append(f"| {r['index']} | `{r['pattern']}` | {r['verdict']} | {measure} | {a0} | {a1} | {bnd} | {dec} |")
         else:
-            lines.append(f"| {r['index']} | `{r['pattern']}` | {r['verdict']} | {measure} | {len(r['constraints'])} |")
+            lines.append(f"| {r['index']} | `{r['pattern']}` | {r['verdict']} | {_cone_cells(r.get('cone'))} |")
     if two_d:
         lines += ["", "On each region Delta = logit_1 - logit_0 = a0*x0 - a1*x1. Exact rays:", ""]
         for r in report["regions"]:
