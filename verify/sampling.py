@@ -43,14 +43,20 @@ def kth_argmax_targets(x: torch.Tensor, k: int) -> torch.Tensor:
     return order[:, k - 1]
 
 
-@torch.no_grad()
 def sample_error_rate(
     weights: ModelWeights, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2
 ) -> SampleEstimate:
     """Count float32 misclassifications on i.i.d. standard normal inputs, batched."""
-    module = build_module(weights)
+    return sample_module_error_rate(build_module(weights), weights.seq_len, samples, seed=seed,
+                                    batch_size=batch_size, k=k)
+
+
+@torch.no_grad()
+def sample_module_error_rate(
+    module: torch.nn.Module, n: int, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2
+) -> SampleEstimate:
+    """The same count on any (batch, n) -> logits module: the forward pass training evaluates with."""
     generator = torch.Generator().manual_seed(seed)
-    n = weights.seq_len
     errors, done = 0, 0
     start = time.perf_counter()
     while done < samples:
