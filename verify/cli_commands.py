@@ -9,6 +9,10 @@ COMMAND_MODULES = (
     "verify.cli_check",
     "verify.cli_sample",
     "verify.cli_encode",
+    "verify.cli_replay",
+    "verify.cli_export",
+    "verify.cli_train",
+    "verify.cli_ci",
 )
 
 

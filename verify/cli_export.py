@@ -1,0 +1,62 @@
+"""`verify export MODEL --onnx FILE --vnnlib DIR`: the network and the claim for other verifiers.
+
+The ONNX file is checked by `onnx.checker` and run in onnxruntime against the PyTorch model
+before this command reports success (exit 1 if they disagree beyond float32 tolerance).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from verify.cli import EXIT_REFUTED, Io
+from verify.cli_check import CLAIMS
+from verify.claims import KthArgmaxClaim
+from verify.errors import InputError
+from verify.loading import load_weights
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("export", help="write the unrolled network as ONNX and the claim as VNN-LIB properties")
+    p.add_argument("model", metavar="MODEL", help="state dict (.pth) or ONNX model")
+    p.add_argument("--onnx", metavar="FILE", help="write the unrolled network here (MatMul/Add/Relu, no biases)")
+    p.add_argument("--vnnlib", metavar="DIR", help="write one VNN-LIB 2.0 violation property per input ordering here")
+    p.add_argument("--claim", choices=sorted(CLAIMS), default="2nd-argmax", help="claim to export (default 2nd-argmax)")
+    p.add_argument("--samples", type=int, default=2000, metavar="N",
+                   help="random inputs for the onnxruntime-vs-PyTorch check (default 2000)")
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace, io: Io) -> int:
+    if not args.onnx and not args.vnnlib:
+        raise InputError("verify export: give --onnx FILE and/or --vnnlib DIR")
+    if args.samples < 1:
+        raise InputError(f"--samples must be positive, got {args.samples}")
+    weights = load_weights(Path(args.model))
+    claim = KthArgmaxClaim(CLAIMS[args.claim])
+    if claim.k > weights.seq_len:
+        raise InputError(f"{args.model}: the {args.claim} claim needs a sequence length of at least {claim.k}")
+    onnx_path = Path(args.onnx) if args.onnx else None
+    if onnx_path is not None:
+        import onnx
+
+        from verify.onnx_export import build_onnx, check_export
+
+        model = build_onnx(weights)
+        check = check_export(model, weights, samples=args.samples)
+        onnx_path.parent.mkdir(parents=True, exist_ok=True)
+        onnx.save(model, str(onnx_path))
+        io.out(f"{onnx_path}: M_{{{weights.hidden_size},{weights.seq_len}}} unrolled, onnx.checker passed; "
+               f"onnxruntime vs PyTorch on {check.samples} inputs: max |diff| {check.max_abs_diff:.3g} "
+               f"({check.worst_ratio:.3f} of the float32 tolerance)")
+        if not check.ok:
+            io.err(f"verify export: {onnx_path}: onnxruntime disagrees with PyTorch beyond float32 tolerance")
+            return EXIT_REFUTED
+    if args.vnnlib:
+        from verify.vnnlib import write_properties
+
+        folder = Path(args.vnnlib)
+        written = write_properties(weights, claim, folder, onnx_path=onnx_path)
+        extra = " and instances.csv" if onnx_path is not None else ""
+        io.out(f"{folder}: {len(written)} VNN-LIB 2.0 properties ({claim.name}, one per input ordering){extra}")
+    return 0
