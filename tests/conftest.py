@@ -1,0 +1,50 @@
+"""Shared test settings: hypothesis profiles and paths to the third-party models.
+
+Profiles (pick one with `--hypothesis-profile=NAME` or the env var VERIFY_HYPOTHESIS_PROFILE):
+- "default": a quick run, so the whole suite stays within a few minutes;
+- "ci": the same, derandomized (the same examples every run);
+- "long": the soundness campaign, thousands of random networks and hundreds of planted ones.
+Tests scale their example counts from the profile with `examples(default, long)`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+QUICK = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("default", max_examples=20, **QUICK)
+settings.register_profile("ci", max_examples=20, derandomize=True, **QUICK)
+settings.register_profile("long", max_examples=2000, **QUICK)
+settings.load_profile(os.environ.get("VERIFY_HYPOTHESIS_PROFILE", "default"))
+
+ALGZOO = Path("..") / "shared" / "algzoo"
+M22_PATH = ALGZOO / "2nd_argmax_2_2.pth"
+M16_PATH = ALGZOO / "one_layer_16_hidden_2nd_argmax.pth"
+
+
+def long_run() -> bool:
+    """True under the long profile (however it was selected)."""
+    return settings.get_current_profile_name() == "long"
+
+
+def examples(default: int, long: int) -> settings:
+    """Settings with a per-test example count: `default` normally, `long` in the long profile."""
+    return settings(max_examples=long if long_run() else default)
+
+
+@pytest.fixture(scope="session")
+def m22_path() -> Path:
+    if not M22_PATH.exists():
+        pytest.skip(f"{M22_PATH} is not available (run the tests from the repository root)")
+    return M22_PATH
+
+
+@pytest.fixture(scope="session")
+def m16_path() -> Path:
+    if not M16_PATH.exists():
+        pytest.skip(f"{M16_PATH} is not available (run the tests from the repository root)")
+    return M16_PATH
