@@ -8,6 +8,7 @@ search; every query can also be written out as standalone SMT-LIB 2 for replay.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -50,8 +51,27 @@ def _term(coeffs: Sequence[Fraction], xs: Sequence[z3.ArithRef]) -> z3.ArithRef:
     return z3.Sum(terms) if terms else z3.RealVal(0, ctx)
 
 
+def primitive(coeffs: Sequence[Fraction]) -> tuple[Fraction, ...]:
+    """The same homogeneous constraint with coprime integer coefficients (a positive rescaling).
+
+    Products of float32 weights have long dyadic tails; scaling them away keeps the numbers
+    the solver's simplex works with small, which is where its time goes on deep regions.
+    """
+    nonzero = [c for c in coeffs if c != 0]
+    if not nonzero:
+        return tuple(coeffs)
+    lcm = 1
+    for c in nonzero:
+        lcm = lcm * c.denominator // math.gcd(lcm, c.denominator)
+    ints = [int(c * lcm) for c in coeffs]
+    g = 0
+    for v in ints:
+        g = math.gcd(g, v)
+    return tuple(Fraction(v // g) for v in ints)
+
+
 def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
-    term = _term(constraint.coeffs, xs)
+    term = _term(primitive(constraint.coeffs), xs)
     zero = z3.RealVal(0, xs[0].ctx)
     return {
         Op.GT: term > zero,
