@@ -52,7 +52,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     ]
     err = report["error_rate"]
     if err is not None:
-        if err["value"] == 0:
+        if err["upper"] == 0:
             lines.append("  error rate: 0 exactly")
         else:
             lines.append(f"  error rate: {err['exact']} (+- {err['error_bound']}), 1 in {err['one_in']:,.2f}")
@@ -70,7 +70,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  counterexamples: {len(cex)} ({confirmed} float32-confirmed), e.g. x = {cex[0]['x_float32']} "
                      f"-> predicted {cex[0]['predicted']}, expected {cex[0]['expected']}")
     if report["undecided"]:
-        shown = ", ".join(report["undecided"][:5]) + (" ..." if len(report["undecided"]) > 5 else "")
+        short = [p if len(p) <= 48 else p[:45] + "..." for p in report["undecided"][:3]]
+        shown = ", ".join(short) + (" ..." if len(report["undecided"]) > 3 else "")
         lines.append(f"  undecided: {len(report['undecided'])} subtree(s): {shown}")
     return lines
 

@@ -92,7 +92,7 @@ def _check_and_record(out: Path, card: dict[str, Any], io: Io) -> int:
     report = build_report(check_model(load_weights(out)))
     card["expected_verdict"] = report["verdict"]
     err = report["error_rate"]
-    card["expected_error_rate"] = None if err is None else ("0" if err["value"] == 0 else err["exact"])
+    card["expected_error_rate"] = None if err is None else ("0" if err["upper"] == 0 else err["exact"])
     card["expected_error_rate_bounds"] = None if err is None else [err["lower_exact"], err["upper_exact"]]
     card["expected_error_rate_method"] = None if err is None else err["method"]
     card["regions"] = len(report["regions"])

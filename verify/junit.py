@@ -28,7 +28,7 @@ class JunitCase:
 def error_rate_text(report: dict[str, Any]) -> str:
     err = report.get("error_rate")
     if err is not None:
-        if err["value"] == 0:
+        if err["upper"] == 0:
             return "error rate 0 exactly"
         return f"error rate {err['exact']} (1 in {err['one_in']:,.2f}, certified +- {err['error_bound']})"
     estimate = report.get("error_rate_estimate")

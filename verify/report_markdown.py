@@ -8,7 +8,7 @@ from typing import Any
 def _measure(m: dict[str, Any] | None, *, ratio: bool = True) -> str:
     if m is None:
         return "not computed"
-    if m["value"] == 0:
+    if m["upper"] == 0:
         return "0 (exactly)"
     text = f"{m['exact']} (+- {m['error_bound']}, rigorous)"
     if ratio and m.get("one_in"):
