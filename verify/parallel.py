@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -177,7 +178,7 @@ class ParallelRegions:
             while result is None and not stopped:
                 try:
                     result = future.result(timeout=0.2)
-                except TimeoutError:
+                except FutureTimeout:
                     stopped = (self.should_stop() or "") if self.should_stop else ""
             if result is None:
                 future.cancel()
