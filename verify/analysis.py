@@ -119,15 +119,6 @@ def evaluate_region(region: Region, options: CheckOptions, stats: SolverStats) -
     return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays)
 
 
-def _total(measures: Iterable[Measure]) -> Measure:
-    """Sum of measures keeping their method ("exact-solid-angle" for n = 3), exactly 0 if none."""
-    items = list(measures)
-    result = items[0] if items else total(())
-    for m in items[1:]:
-        result = result + m
-    return result
-
-
 def _within(options: CheckOptions, deadline: float | None) -> CheckOptions:
     """Cap each claim query's solver time so a region's check ends near the time budget's deadline."""
     if deadline is None:
@@ -234,14 +225,14 @@ def check_model(
         seconds=0.0,
     )
     if measured and all(m is not None for m in cone_measures) and search_state.complete:
-        result.error = _total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
-        result.tie = _total(m for c, m in zip(cones, cone_measures) if c.tied)  # type: ignore[misc]
-        result.error_strict = _total(
+        result.error = total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
+        result.tie = total(m for c, m in zip(cones, cone_measures) if c.tied)  # type: ignore[misc]
+        result.error_strict = total(
             m for c, m in zip(cones, cone_measures) if (not c.correct) or c.tied  # type: ignore[misc]
         )
     elif search_state.complete and all(m is not None for c, m in zip(cones, cone_measures) if not c.correct):
         # every misclassified cone is measured (e.g. there is none): the error rate is still exact
-        result.error = _total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
+        result.error = total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
     elif not search_state.complete:
         found = [m for c, m in zip(cones, cone_measures) if not c.correct and m is not None]
         if found:

@@ -51,8 +51,12 @@ ZERO = Measure(mpf(0), mpf(0))
 
 
 def total(measures: Iterable[Measure]) -> Measure:
-    result = ZERO
-    for m in measures:
+    """Sum of measures, keeping their common method (e.g. "exact-solid-angle"); exactly 0 if none."""
+    items = list(measures)
+    if not items:
+        return ZERO
+    result = items[0]
+    for m in items[1:]:
         result = result + m
     return result
 
@@ -75,7 +79,7 @@ def angle_between(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
 
 def ray_angle(r: Sequence[Fraction]) -> object:
     """Interval enclosure of the polar angle of a 2-D ray, in [0, 2*pi)."""
-    return angle_between((Fraction(1), Fraction(0)), r) if (r[1] != 0 or r[0] < 0) else iv.mpf(0)
+    return angle_between((Fraction(1), Fraction(0)), r)
 
 
 def cone_measure_2d(constraints: Sequence[Constraint]) -> Measure:
