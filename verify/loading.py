@@ -65,18 +65,23 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_model_file(path: Path, kind: str) -> int:
+    """The checks every model format shares (exists, not a folder, readable); returns its size."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not {'an' if kind[0] in 'AEIOU' else 'a'} {kind}")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+    return path.stat().st_size
+
+
 def _read_state_dict(path: Path) -> object:
     import pickle
 
     import torch
 
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a model file")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: permission denied")
-    size = path.stat().st_size
+    size = check_model_file(path, "model file")
     if size == 0:
         raise InputError(f"{path}: empty file, not a PyTorch state dict")
     if size > MAX_FILE_BYTES:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import InputError
-from verify.loading import MAX_FILE_BYTES, ModelWeights, sha256_of, weights_from_state_dict
+from verify.loading import MAX_FILE_BYTES, ModelWeights, check_model_file, sha256_of, weights_from_state_dict
 
 SUPPORTED = ("the unrolled MatMul/Add/Relu graph written by `verify export`, or an RNN node "
              "(activations Relu, no bias) followed by a MatMul readout")
@@ -166,13 +166,7 @@ def _load_model(path: Path) -> Any:
         import onnx
     except ImportError:
         raise InputError(f"{path}: ONNX models need the 'onnx' package (pip install 'relu-verify[ecosystem]')") from None
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not an ONNX model")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: permission denied")
-    size = path.stat().st_size
+    size = check_model_file(path, "ONNX model")
     if size == 0 or size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size} bytes is not a tiny ONNX model (limit {MAX_FILE_BYTES})")
     try:
