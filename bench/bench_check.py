@@ -21,7 +21,7 @@ from verify.analysis import check_model
 from verify.loading import load_weights
 from verify.sampling import sample_error_rate
 
-DEFAULT_MODELS = ["../shared/algzoo/2nd_argmax_2_2.pth", "models/handcrafted_2_2.pth"]
+DEFAULT_MODELS = ["models/algzoo/2nd_argmax_2_2.pth", "models/handcrafted_2_2.pth"]
 
 
 def bench(path: str, repeats: int = 3) -> dict[str, object]:

@@ -36,7 +36,7 @@ DEFAULT_MODELS = ["m22", "4x3:0", "3x4:2", "5x3:1"]
 
 def model(spec: str) -> ModelWeights:
     if spec == "m22":
-        return load_weights("../shared/algzoo/2nd_argmax_2_2.pth")
+        return load_weights("models/algzoo/2nd_argmax_2_2.pth")
     shape, seed = spec.split(":")
     d, n = (int(v) for v in shape.split("x"))
     rng = np.random.default_rng(int(seed))

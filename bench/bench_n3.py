@@ -28,7 +28,7 @@ from verify.loading import ModelWeights, load_weights
 from verify.regions import Budget
 from verify.sampling import kth_argmax_targets, sample_error_rate
 
-ALGZOO_16_10 = "../shared/algzoo/one_layer_16_hidden_2nd_argmax.pth"
+ALGZOO_16_10 = "models/algzoo/example_2nd_argmax_16_10.pth"
 SIZES = [(2, 3), (3, 3), (4, 3)]
 
 

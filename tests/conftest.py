@@ -1,4 +1,4 @@
-"""Shared test settings: hypothesis profiles and paths to the third-party models.
+"""Shared test settings: hypothesis profiles and paths to the bundled AlgZoo models.
 
 Profiles (pick one with `--hypothesis-profile=NAME` or the env var VERIFY_HYPOTHESIS_PROFILE):
 - "default": a quick run, so the whole suite stays within a few minutes;
@@ -21,9 +21,10 @@ settings.register_profile("ci", max_examples=20, derandomize=True, **QUICK)
 settings.register_profile("long", max_examples=2000, **QUICK)
 settings.load_profile(os.environ.get("VERIFY_HYPOTHESIS_PROFILE", "default"))
 
-ALGZOO = Path("..") / "shared" / "algzoo"
+ROOT = Path(__file__).resolve().parent.parent
+ALGZOO = ROOT / "models" / "algzoo"
 M22_PATH = ALGZOO / "2nd_argmax_2_2.pth"
-M16_PATH = ALGZOO / "one_layer_16_hidden_2nd_argmax.pth"
+M16_PATH = ALGZOO / "example_2nd_argmax_16_10.pth"
 
 
 def long_run() -> bool:
@@ -38,13 +39,11 @@ def examples(default: int, long: int) -> settings:
 
 @pytest.fixture(scope="session")
 def m22_path() -> Path:
-    if not M22_PATH.exists():
-        pytest.skip(f"{M22_PATH} is not available (run the tests from the repository root)")
+    assert M22_PATH.exists(), f"{M22_PATH} is bundled with the repository and must exist"
     return M22_PATH
 
 
 @pytest.fixture(scope="session")
 def m16_path() -> Path:
-    if not M16_PATH.exists():
-        pytest.skip(f"{M16_PATH} is not available (run the tests from the repository root)")
+    assert M16_PATH.exists(), f"{M16_PATH} is bundled with the repository and must exist"
     return M16_PATH

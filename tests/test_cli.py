@@ -12,7 +12,7 @@ import pytest
 
 from verify.cli import main
 
-ALGZOO_2_2 = "../shared/algzoo/2nd_argmax_2_2.pth"
+ALGZOO_2_2 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"
 
 

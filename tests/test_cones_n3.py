@@ -35,8 +35,8 @@ from verify.report_markdown import render_markdown
 from verify.sampling import kth_argmax_targets, sample_error_rate
 from verify.solid_angles import cone_geometry, cone_measure_nd, extreme_rays, rank
 
-ALGZOO_2_2 = Path("../shared/algzoo/2nd_argmax_2_2.pth")
-ALGZOO_16_10 = Path("../shared/algzoo/one_layer_16_hidden_2nd_argmax.pth")
+ALGZOO_2_2 = Path("models/algzoo/2nd_argmax_2_2.pth")
+ALGZOO_16_10 = Path("models/algzoo/example_2nd_argmax_16_10.pth")
 
 
 def gt(*coeffs: int | Fraction) -> Constraint:

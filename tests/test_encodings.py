@@ -47,7 +47,7 @@ def test_every_query_replays_to_its_recorded_answer() -> None:
 
 
 def test_algzoo_queries_replay(tmp_path: Path) -> None:
-    result = check_model(load_weights("../shared/algzoo/2nd_argmax_2_2.pth"), CheckOptions(collect_queries=True))
+    result = check_model(load_weights("models/algzoo/2nd_argmax_2_2.pth"), CheckOptions(collect_queries=True))
     index = write_encodings(result, tmp_path)
     answers = [a for e in index["regions"] for a in e["expected"]]
     assert "sat" in answers and "unsat" in answers

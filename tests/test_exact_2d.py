@@ -19,7 +19,7 @@ from verify.network import ExactRNN
 from verify.sampling import sample_error_rate
 from verify.standardize import standardize
 
-ALGZOO_2_2 = Path("../shared/algzoo/2nd_argmax_2_2.pth")
+ALGZOO_2_2 = Path("models/algzoo/2nd_argmax_2_2.pth")
 
 
 @pytest.fixture(scope="module")

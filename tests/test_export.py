@@ -25,8 +25,8 @@ from verify.loading import ModelWeights, load_weights
 from verify.network import ExactRNN
 from verify.onnx_export import build_onnx
 
-M22 = "../shared/algzoo/2nd_argmax_2_2.pth"
-M16 = "../shared/algzoo/one_layer_16_hidden_2nd_argmax.pth"
+M22 = "models/algzoo/2nd_argmax_2_2.pth"
+M16 = "models/algzoo/example_2nd_argmax_16_10.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"
 
 

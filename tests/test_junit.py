@@ -15,7 +15,7 @@ from verify.cli import main
 from verify.float32 import build_module
 from verify.loading import load_weights
 
-M22 = "../shared/algzoo/2nd_argmax_2_2.pth"
+M22 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"
 PUBLISHED_ONE_IN = 12_914.64  # M_{2,2}'s error rate, 1 in 12,914.64 (shared/CONTEXT.md)
 

@@ -17,7 +17,7 @@ from verify.network import ExactRNN
 from verify.parallel import region_source, split_prefixes
 from verify.solver import SolverStats
 
-M22 = "../shared/algzoo/2nd_argmax_2_2.pth"
+M22 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"
 TIMING_SECTIONS = ("solver", "timing")  # the only sections allowed to differ between runs
 

@@ -16,7 +16,7 @@ import verify.report_json  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
-M22 = str(Path("../shared/algzoo/2nd_argmax_2_2.pth").resolve())
+M22 = str(Path("models/algzoo/2nd_argmax_2_2.pth").resolve())
 HANDCRAFTED = str(Path("models/handcrafted_2_2.pth").resolve())
 
 

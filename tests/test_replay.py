@@ -16,7 +16,7 @@ from verify.replay import declared_queries, encoding_folders, replay_folder, run
 from verify.smtlib_export import write_encodings
 
 ENCODINGS = Path("encodings")
-M22 = "../shared/algzoo/2nd_argmax_2_2.pth"
+M22 = "models/algzoo/2nd_argmax_2_2.pth"
 
 
 def run(*argv: str) -> tuple[int, str, str]:
