@@ -23,8 +23,38 @@ from verify.network import ExactRNN
 from verify.regions import Budget, Region, RegionSearch, SearchState
 from verify.sampling import SampleEstimate, sample_error_rate
 from verify.solid_angles import ConeGeometry, cone_geometry, geometry_measure
-from verify.solver import SolverStats
+from verify.solver import SolverStats, interrupt_active_solvers
 from verify.standardize import Standardized, standardize
+
+
+class StopFlag:
+    """Why a run must stop, set from a signal handler's helper thread or any other thread.
+
+    `set` records the first reason and interrupts every running Z3 check, so the search stops
+    at once; everything already decided is kept and the verdict can no longer be "proved".
+    """
+
+    def __init__(self) -> None:
+        self._reason: str | None = None
+        self._signal: int | None = None
+
+    def set(self, reason: str, signal_number: int | None = None) -> None:
+        if self._reason is None:
+            self._reason = reason
+            self._signal = signal_number
+        interrupt_active_solvers()
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason
+
+    @property
+    def signal_number(self) -> int | None:
+        return self._signal
+
+    def __call__(self) -> str | None:
+        """The `should_stop` form: the reason, or None while the run may go on."""
+        return self._reason
 
 
 @dataclass(frozen=True)
@@ -32,7 +62,7 @@ class CheckOptions:
     claim: KthArgmaxClaim = KthArgmaxClaim(2)
     budget: Budget = Budget()
     collect_queries: bool = False
-    timeout_ms: int = 10_000
+    timeout_ms: int | None = 10_000  # per query; None: up to the remaining time budget
     max_counterexamples: int = 50
     estimate_samples: int = 100_000  # Monte Carlo estimate when no exact error rate exists (0: none)
     estimate_seed: int = 0
@@ -76,6 +106,10 @@ class CheckResult:
     error_estimate: SampleEstimate | None = None  # only when there is no exact error rate; never exact
     float32_uncertain: Measure | None = None  # where float32 rounding may differ (n = 2; float32_bounds.py)
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped by a StopFlag: never "proved"
+    counterexamples_total: int = 0  # misclassified cones + boundary violations found, before the cap
+    error_lower_bound: Measure | None = None  # search or a region undecided: misclassified cones found so far
+    undecided_regions: list[str] = field(default_factory=list)  # patterns of regions/subtrees not decided
 
     @property
     def misclassified(self) -> list[tuple[Cone, Measure | None]]:
@@ -164,6 +198,7 @@ def check_model(
     options: CheckOptions = CheckOptions(),
     *,
     on_region: Callable[[int, int], None] | None = None,
+    stop: StopFlag | None = None,
     should_stop: Callable[[], str | None] | None = None,
     region_source: "RegionSource | None" = None,
 ) -> CheckResult:
@@ -173,6 +208,8 @@ def check_model(
     it must return the same `EvaluatedRegions` that `evaluate_regions` would.
     """
     start = time.perf_counter()
+    if stop is not None:
+        should_stop = stop
     network = ExactRNN.from_weights(weights)
     n = network.seq_len
     stats = SolverStats()
@@ -251,5 +288,9 @@ def check_model(
         from verify.float32_bounds import float32_uncertain_measure
 
         result.float32_uncertain = float32_uncertain_measure(network, [o.region for o in outcomes])
+    result.counterexamples_total = sum(1 for c in cones if not c.correct) + sum(
+        len(o.claim.boundary_violations) for o in outcomes)
+    result.undecided_regions = list(search_state.undecided_prefixes)
+    result.interrupted = should_stop is not None and should_stop() is not None
     result.seconds = time.perf_counter() - start
     return result

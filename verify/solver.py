@@ -1,31 +1,78 @@
 """The one door to the SMT solver: every Z3 `check()` in the harness happens here.
 
 Queries are conjunctions of exact linear constraints (plus at most one disjunction). Each
-query has a fixed seed and a per-query time limit; Z3's `unknown` is reported as
-`Answer.UNKNOWN`, never mistaken for an answer. Incremental use (push/pop) serves the region
-search; every query can also be written out as standalone SMT-LIB 2 for replay.
+query has a fixed seed and a per-query time limit (`QueryLimits`: a fixed cap and/or an absolute
+deadline); Z3's `unknown` is reported as `Answer.UNKNOWN`, never mistaken for an answer, with
+its cause in `ExactSolver.last_reason`. Incremental use (push/pop) serves the region search;
+every query can also be written out as standalone SMT-LIB 2 for replay.
+
+`interrupt_active_solvers()` stops every running check of this process at once (from a signal
+handler's helper thread or any other thread); Z3's own Ctrl-C handler is switched off so that
+a SIGINT always reaches Python instead of silently turning one check into "unknown".
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence
 
 import z3
 
 from verify.linear import Constraint, Op, smt_constraint, smt_disjunction
 
 SOLVER_SEED = 0
+NO_TIMEOUT_MS = 2**32 - 1  # Z3's own "no limit"
+
+# Every ExactSolver alive in this process, so that an interrupt can reach the running check.
+_LIVE: "weakref.WeakSet[ExactSolver]" = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def interrupt_active_solvers() -> None:
+    """Interrupt every Z3 check running in this process; later checks on these solvers return
+    UNKNOWN at once. Safe from any thread (Z3's context interrupt is meant for that)."""
+    with _LIVE_LOCK:
+        solvers = list(_LIVE)
+    for solver in solvers:
+        solver.interrupt()
 
 
 class Answer(str, Enum):
     SAT = "sat"
     UNSAT = "unsat"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """How long one query may run: at most `timeout_ms`, and never past `deadline` on `clock`.
+
+    Both None: no limit. A deadline that has passed makes a query UNKNOWN without asking Z3.
+    """
+
+    timeout_ms: int | None = 10_000
+    deadline: float | None = None
+    clock: Callable[[], float] = time.monotonic
+
+    def next_ms(self) -> int | None:
+        """Milliseconds the next query may take (None: unlimited; 0: the deadline has passed)."""
+        limit = self.timeout_ms
+        if self.deadline is not None:
+            remaining = self.deadline - self.clock()
+            if remaining <= 0:
+                return 0
+            remaining_ms = max(1, int(min(remaining, 1e9) * 1000))
+            limit = remaining_ms if limit is None else min(limit, remaining_ms)
+        return None if limit is None else max(1, int(limit))
+
+    def expired(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
 
 
 @dataclass
@@ -85,9 +132,14 @@ def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
 class ExactSolver:
     """An incremental Z3 solver over real variables x0..x_{n-1}, with exact rational models."""
 
-    def __init__(self, n: int, stats: SolverStats, *, timeout_ms: int = 10_000) -> None:
+    def __init__(self, n: int, stats: SolverStats, *, timeout_ms: int | None = 10_000,
+                 limits: QueryLimits | None = None) -> None:
         self.n = n
         self.stats = stats
+        self.limits = limits if limits is not None else QueryLimits(timeout_ms=timeout_ms)
+        self.last_reason = ""  # why the last check answered UNKNOWN ("timeout", "interrupted", ...)
+        self._interrupted = False
+        self._timeout_set: int | None = None
         # A context of its own: Z3's models depend on the history of the context they live
         # in, so a shared global context made witness points vary with what ran before
         # (another model, another test, a worker's earlier subtree under --jobs).
@@ -95,7 +147,14 @@ class ExactSolver:
         self.xs = [z3.Real(f"x{i}", self._ctx) for i in range(n)]
         self._solver = z3.SolverFor("QF_LRA", ctx=self._ctx)
         self._solver.set("random_seed", SOLVER_SEED)
-        self._solver.set("timeout", timeout_ms)
+        self._solver.set("ctrl_c", False)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
+    def interrupt(self) -> None:
+        """Stop the running check (if any) and answer UNKNOWN to every later one."""
+        self._interrupted = True
+        self._ctx.interrupt()
 
     def push(self) -> None:
         self._solver.push()
@@ -111,15 +170,31 @@ class ExactSolver:
         self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False, self._ctx))
 
     def check(self) -> Answer:
+        """Decide the asserted constraints; UNKNOWN (never a guess) on timeout or interrupt."""
+        if self._interrupted:
+            return self._unknown("interrupted")
+        limit = self.limits.next_ms()
+        if limit == 0:
+            return self._unknown("deadline")
+        wanted = NO_TIMEOUT_MS if limit is None else limit
+        if wanted != self._timeout_set:
+            self._solver.set("timeout", wanted)
+            self._timeout_set = wanted
         start = time.perf_counter()
         result = self._solver.check()
         self.stats.seconds += time.perf_counter() - start
         self.stats.checks += 1
+        if self._interrupted:
+            return self._unknown("interrupted")
         if result == z3.sat:
             return Answer.SAT
         if result == z3.unsat:
             return Answer.UNSAT
+        return self._unknown(self._solver.reason_unknown() or "unknown")
+
+    def _unknown(self, reason: str) -> Answer:
         self.stats.unknowns += 1
+        self.last_reason = reason
         return Answer.UNKNOWN
 
     def model_point(self) -> tuple[Fraction, ...]:
@@ -138,7 +213,7 @@ def decide(
     stats: SolverStats,
     *,
     any_of: Sequence[Constraint] | None = None,
-    timeout_ms: int = 10_000,
+    timeout_ms: int | None = 10_000,
 ) -> tuple[Answer, tuple[Fraction, ...] | None]:
     """One standalone query: the conjunction of `constraints` (and one of `any_of`, if given)."""
     solver = ExactSolver(n, stats, timeout_ms=timeout_ms)
