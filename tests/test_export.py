@@ -98,8 +98,8 @@ def test_torch_onnx_export_with_the_rnn_operator_loads(tmp_path: Path) -> None:
         try:
             torch.onnx.export(build_module(weights), (torch.zeros(1, 2),), str(path), dynamo=False,
                               input_names=["X"], output_names=["Y"])
-        except Exception as exc:  # pragma: no cover - depends on the torch build
-            pytest.skip(f"torch.onnx.export unavailable here: {exc}")
+        except ImportError as exc:  # pragma: no cover - only a missing exporter dependency skips
+            pytest.skip(f"torch.onnx.export needs a package that is not installed: {exc}")
     assert "RNN" in {node.op_type for node in onnx.load(str(path)).graph.node}
     back = load_weights(path)
     assert np.array_equal(back.w_hh, weights.w_hh) and np.array_equal(back.w_oh, weights.w_oh)
