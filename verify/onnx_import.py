@@ -103,6 +103,8 @@ class _Match:
             raise self.bad(f"the file defines {len(model.functions)} local function(s)")
         if len(model.graph.sparse_initializer):
             raise self.bad("the file has sparse initializers")
+        if len(model.training_info):
+            raise self.bad("the file carries training algorithms")
         for index, node in enumerate(self.nodes):
             if node.domain not in ONNX_DOMAINS:
                 raise self.bad_node(index, "only ONNX's own operators are read")
@@ -136,6 +138,8 @@ class _Match:
         x, y = inputs[0], outputs[0]
         if x.name in self.inits:
             raise self.bad(f"the graph input '{_one_line(x.name)}' is also an initializer")
+        if x.name in self.producer:
+            raise self.bad_node(self.producer[x.name], f"redefines the graph input '{_one_line(x.name)}'")
         x_dims = self._float_matrix(x, "input", TensorProto.FLOAT)
         y_dims = self._float_matrix(y, "output", TensorProto.FLOAT)
         n = x_dims[1]
