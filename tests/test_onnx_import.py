@@ -219,3 +219,30 @@ def test_input_and_output_must_agree_on_a_fixed_batch(tmp_path: Path) -> None:
     model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 2  # the output still says 1
     code, _, err = run("check", str(save(model, tmp_path / "b.onnx")))
     assert code == 2 and err.count("\n") == 1 and "batch dimension is 1, the input's 2" in err
+
+
+def test_randomly_corrupted_files_are_refused_in_one_line_or_read_faithfully(tmp_path: Path) -> None:
+    """Byte flips in genuine files: either a one-line InputError, or weights that the file
+    really computes (onnxruntime on the file against PyTorch with the weights read)."""
+    weights = load_weights(M22)
+    rng = np.random.default_rng(1)
+    xs = rng.standard_normal((16, 2)).astype(np.float32)
+    outcomes = {"refused": 0, "read": 0}
+    for base in (rnn_operator_graph(weights).SerializeToString(), build_onnx(weights).SerializeToString()):
+        for _ in range(60):
+            data = bytearray(base)
+            for _ in range(int(rng.integers(1, 4))):
+                data[int(rng.integers(len(data)))] = int(rng.integers(256))
+            path = tmp_path / "corrupt.onnx"
+            path.write_bytes(bytes(data))
+            try:
+                got = load_weights(path)
+            except InputError as exc:
+                assert "\n" not in str(exc)
+                outcomes["refused"] += 1
+                continue
+            outcomes["read"] += 1
+            with torch.no_grad():
+                expected = build_module(got)(torch.from_numpy(xs)).numpy()
+            assert np.allclose(ort_logits(path, xs), expected, rtol=1e-5, atol=1e-5)
+    assert outcomes["refused"] and outcomes["read"]  # both branches were exercised
