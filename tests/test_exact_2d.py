@@ -186,3 +186,39 @@ def test_random_small_networks_agree_with_the_scan(seed: int) -> None:
     with mp.workdps(50):
         assert abs(scanned - result.error.value) < mpf("1e-15")  # type: ignore[union-attr]
     assert (result.verdict is Verdict.PROVED) == (result.error.value == 0 and not result.counterexamples)  # type: ignore[union-attr]
+
+
+def _exact_pattern(net: ExactRNN, x: tuple[Fraction, Fraction]) -> tuple[tuple[bool, ...], ...] | None:
+    """Which neurons are active at each step, by the exact forward pass; None on a region boundary
+    (some pre-activation exactly 0). Written here from the RNN's definition, not from verify.regions."""
+    d = len(net.w_hi)
+    h = [Fraction(0)] * d
+    pattern = []
+    for x_t in x:
+        pre = [sum((net.w_hh[i][j] * h[j] for j in range(d)), Fraction(0)) + net.w_hi[i] * x_t for i in range(d)]
+        if any(p == 0 for p in pre):
+            return None
+        pattern.append(tuple(p > 0 for p in pre))
+        h = [max(p, Fraction(0)) for p in pre]
+    return tuple(pattern)
+
+
+def test_diagonal_rays_are_the_diagonal_by_the_exact_forward_pass(algzoo: CheckResult, handcrafted: CheckResult) -> None:
+    """The diagonal x0 = x1 is the two rays (1, 1) and (-1, -1). A region lists a diagonal ray exactly
+    when the exact forward pass at that ray runs through the region's own pattern (strictly inside)."""
+    diagonal = [(Fraction(1), Fraction(1)), (Fraction(-1), Fraction(-1))]
+    for result in (algzoo, handcrafted):
+        listed = []
+        for outcome in result.regions:
+            rays = list(outcome.rays.diagonal)  # type: ignore[union-attr]
+            for ray in rays:
+                assert ray[0] == ray[1] and ray in diagonal
+            expected = [r for r in diagonal if _exact_pattern(result.network, r) == outcome.region.pattern]
+            assert sorted(rays) == sorted(expected)
+            listed += rays
+        inside = [r for r in diagonal if _exact_pattern(result.network, r) is not None]
+        assert sorted(listed) == sorted(inside)  # each diagonal ray off every boundary is listed once
+    # by hand: on AlgZoo's M_{2,2} the diagonal runs inside the two sliver wedges (both rays listed);
+    # on the handcrafted model, at (1, 1) the second step's pre-activations are exactly 0 (a boundary)
+    assert len([r for o in algzoo.regions for r in o.rays.diagonal]) == 2  # type: ignore[union-attr]
+    assert _exact_pattern(handcrafted.network, diagonal[0]) is None
