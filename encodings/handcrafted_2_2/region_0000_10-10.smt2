@@ -1,4 +1,4 @@
-; model sha256 5e6784f6c47dffd3b715d57a08ae917d1048efefcd60373521b59faf27d4ca7f (/work/main/models/handcrafted_2_2.pth)
+; model sha256 5e6784f6c47dffd3b715d57a08ae917d1048efefcd60373521b59faf27d4ca7f (models/handcrafted_2_2.pth)
 ; region 0, activation pattern 10|10 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

@@ -1,4 +1,4 @@
-; model sha256 dd0cae737bd40926908883a6c532e895e5ef2530880ba9b706246f92ec104399 (/work/main/models/trained_2_2.pth)
+; model sha256 dd0cae737bd40926908883a6c532e895e5ef2530880ba9b706246f92ec104399 (models/trained_2_2.pth)
 ; region 4, activation pattern 01|10 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

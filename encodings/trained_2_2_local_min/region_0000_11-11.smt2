@@ -1,4 +1,4 @@
-; model sha256 5ec77efd2f2738ed83b405387b46761ef595808db9be41efa25b0b20da6eccee (/work/main/models/trained_2_2_local_min.pth)
+; model sha256 5ec77efd2f2738ed83b405387b46761ef595808db9be41efa25b0b20da6eccee (models/trained_2_2_local_min.pth)
 ; region 0, activation pattern 11|11 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

@@ -1,4 +1,4 @@
-; model sha256 7d2c3347b0f07c5a1dd0f8464f6919dd8cc368382dd61002ecfd4035a4434d0c (/work/main/models/trained_2_3.pth)
+; model sha256 7d2c3347b0f07c5a1dd0f8464f6919dd8cc368382dd61002ecfd4035a4434d0c (models/trained_2_3.pth)
 ; region 6, activation pattern 11|00|11 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

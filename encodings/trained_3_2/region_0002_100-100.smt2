@@ -1,4 +1,4 @@
-; model sha256 54c4869334c30a347bf384d5b55feba9e69b4c79c58ac7819f6df0f4c7a0aa6e (/work/main/models/trained_3_2.pth)
+; model sha256 54c4869334c30a347bf384d5b55feba9e69b4c79c58ac7819f6df0f4c7a0aa6e (models/trained_3_2.pth)
 ; region 2, activation pattern 100|100 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

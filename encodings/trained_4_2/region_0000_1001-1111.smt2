@@ -1,4 +1,4 @@
-; model sha256 8790e5d26c54c02bac8b2e3ccbceee893c3f89f587c4cc8ecc93b8129c7c9e02 (/work/main/models/trained_4_2.pth)
+; model sha256 8790e5d26c54c02bac8b2e3ccbceee893c3f89f587c4cc8ecc93b8129c7c9e02 (models/trained_4_2.pth)
 ; region 0, activation pattern 1001|1111 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

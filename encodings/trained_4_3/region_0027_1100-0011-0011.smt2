@@ -1,4 +1,4 @@
-; model sha256 a409359cddc75d10461bf2dac6370c80fae3f0c96b22d1e2025e12f443c3d6c7 (/work/main/models/trained_4_3.pth)
+; model sha256 a409359cddc75d10461bf2dac6370c80fae3f0c96b22d1e2025e12f443c3d6c7 (models/trained_4_3.pth)
 ; region 27, activation pattern 1100|0011|0011 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)

@@ -1,4 +1,4 @@
-; model sha256 01d4fb45a3aac0e52669c4470f494e577ea8c75ebc56857d27a1a2599c397b4e (/work/main/models/trained_8_2.pth)
+; model sha256 01d4fb45a3aac0e52669c4470f494e577ea8c75ebc56857d27a1a2599c397b4e (models/trained_8_2.pth)
 ; region 6, activation pattern 10010101|10010101 (steps separated by |, 1 = active)
 ; claim 2nd-argmax: for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) (first maximal index, as torch.argmax) is the position of the 2nd largest coordinate of x
 (set-logic QF_LRA)
