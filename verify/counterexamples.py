@@ -1,7 +1,12 @@
-"""Counterexamples: an exact point well inside each misclassified cone, re-run in float32.
+"""Counterexamples: an exact point deep inside each misclassified cone, re-run in float32.
 
 A witness is only called a counterexample of the real model after PyTorch, in float32, has
-been run on its nearest float32 point; `float32_confirmed` records whether it too is wrong.
+been run on its nearest float32 point; `float32_confirmed` records whether it too is wrong,
+with a decisive float32 argmax (a float32 tie that the exact network does not share is an
+accident of rounding, settled by PyTorch's tie-break: it confirms nothing). Each witness is
+the cone's deepest point (the largest smallest normalized slack, geometry.deepest_point): if
+any float32 point can show the error, that one can. `thin` says when no float32 witness can
+be trusted at all.
 """
 
 from __future__ import annotations
@@ -14,8 +19,14 @@ import numpy as np
 
 from verify.claims import Cone, KthArgmaxClaim, first_argmax
 from verify.float32 import Float32Model
-from verify.geometry import extreme_rays_2d, normalize_ray
+from verify.geometry import deepest_point, normalize_ray, normalized_slack
+from verify.linear import Constraint
 from verify.network import ExactRNN
+
+# A witness whose normalized slack is below this (16 float32 ulps of 1) is "thin": float32
+# rounding of the input alone moves a normalized constraint by up to 2^-24, and the float32
+# forward pass adds errors of its own, so its float32 verdict says little about the cone.
+THIN_SLACK = Fraction(1, 2**20)
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class Counterexample:
     logits_float32: tuple[float, ...]
     float32_confirmed: bool
     measure_zero: bool  # found on a boundary only, not inside a cone of positive measure
+    thin: bool = False  # no float32 witness can be trusted: a boundary point, or a cone too thin
+    slack: Fraction | None = None  # normalized slack of x_exact in its cone (None: no cone given)
 
     @property
     def x_float32_exact(self) -> tuple[Fraction, ...]:
@@ -37,24 +50,20 @@ class Counterexample:
 
 
 def interior_point(cone: Cone, n: int) -> tuple[Fraction, ...]:
-    """A point far from the cone's boundary: the sum of its normalised extreme rays when known."""
-    rays: Sequence[Sequence[Fraction]] = []
-    if n == 2:
-        rays = extreme_rays_2d(cone.constraints)
-        if len(rays) == 2 and rays[0] == tuple(-v for v in rays[1]):  # half-plane: rotate start by +90 degrees
-            rays = [(-rays[0][1], rays[0][0])]
-    else:
-        try:
-            from verify.solid_angles import extreme_rays  # higher dimensions live apart
-        except ImportError:
-            rays = []
-        else:
-            rays = extreme_rays(cone.constraints, n) or []
-    if rays:
-        point = tuple(sum((r[k] for r in rays), Fraction(0)) for k in range(n))
-        if any(v != 0 for v in point) and all(c.holds(point) for c in cone.constraints):
-            return normalize_ray(point)
+    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better."""
+    point = deepest_point(cone.constraints, n, cone.witness)
+    if point is not None and all(c.strict().holds(point) for c in cone.constraints):
+        return point
     return normalize_ray(cone.witness)
+
+
+def decisive(logits32: np.ndarray, exact: Sequence[Fraction]) -> bool:
+    """The float32 argmax is the model's answer, not an accident of rounding: a strict winner,
+    or the very tie that the exact network has at the same point (e.g. logits identically 0
+    where every neuron is dead: there PyTorch's first-index tie-break is what the model does)."""
+    top32 = {k for k, v in enumerate(logits32) if v == logits32.max()}
+    best = max(exact)
+    return len(top32) == 1 or top32 == {k for k, v in enumerate(exact) if v == best}
 
 
 def confirm(
@@ -66,12 +75,18 @@ def confirm(
     model: Float32Model,
     claim: KthArgmaxClaim,
     measure_zero: bool,
+    constraints: Sequence[Constraint] = (),
 ) -> Counterexample:
+    """Run the float32 model at the float32 point nearest `x_exact`; `constraints`: its cone, if any."""
     x32 = np.array([float(v) for v in x_exact], dtype=np.float32)
     logits = model.logits(x32[None, :])[0]
     predicted32 = int(np.argmax(logits))
     x32_list = tuple(float(v) for v in x32)
     expected = claim.expected(x32_list)
+    x32_exact = tuple(Fraction(v) for v in x32_list)
+    slack = normalized_slack(x_exact, constraints)
+    left_cone = not all(c.strict().holds(x32_exact) for c in constraints)
+    thin = measure_zero or (slack is not None and (slack < THIN_SLACK or left_cone))
     return Counterexample(
         region=region,
         piece=piece,
@@ -81,6 +96,9 @@ def confirm(
         predicted_exact=first_argmax(network.logits(x_exact)),
         predicted_float32=predicted32,
         logits_float32=tuple(float(v) for v in logits),
-        float32_confirmed=predicted32 != expected and claim.well_defined(x32_list),
+        float32_confirmed=predicted32 != expected and decisive(logits, network.logits(x32_exact))
+        and claim.well_defined(x32_list),
         measure_zero=measure_zero,
+        thin=thin,
+        slack=slack,
     )

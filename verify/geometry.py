@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from verify.linear import Constraint, Vector, dot
+from verify.lp import LPResult, float_basis, maximize
 
 
 def normalize_ray(r: Sequence[Fraction]) -> Vector:
@@ -73,3 +74,63 @@ def line_rays_in_cone_2d(
         if all((c.strict() if strictly else c.closed()).holds(ray) for c in constraints):
             result.append(ray)
     return result
+
+
+def unit_normals(constraints: Sequence[Constraint]) -> list[Vector]:
+    """The cone's normals (read a . x >= 0), each divided by its L1 norm.
+
+    With these, a . x is the slack of x in units that float32 rounding respects: moving x by
+    at most e in every coordinate changes a . x by at most e.
+    """
+    return [tuple(v / sum(abs(w) for w in a) for v in a) for a in normals(constraints)]
+
+
+def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> Fraction | None:
+    """min over the cone's unit normals of a . x, for x scaled to max |x_i| = 1; None without constraints.
+
+    Rounding such an x to float32 moves each coordinate by at most 2^-24, hence each a . x by
+    at most 2^-24: a slack above that keeps the rounded point strictly inside the cone.
+    """
+    units = unit_normals(constraints)
+    if not units:
+        return None
+    scaled = normalize_ray(x)
+    return min(dot(a, scaled) for a in units)
+
+
+def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fraction]) -> Vector | None:
+    """The point of the cone maximizing its normalized slack, scaled to max |x_i| = 1; exact.
+
+    The linear program max t s.t. a . x >= t (unit normals a), -1 <= x_i <= 1 is solved over
+    the rationals (verify.lp): a float64 walk guesses the optimal vertex, the exact walk
+    checks and finishes it (or, if the guess fails in exact arithmetic, starts over from the
+    box corner with the signs of `start`, an interior point such as Z3's witness). None if
+    the cone has no constraint (all of R^n) or the best slack found is not positive.
+    """
+    units = unit_normals(constraints)
+    if not units:
+        return None
+    one, zero = Fraction(1), Fraction(0)
+    rows: list[Vector] = [tuple(-v for v in a) + (one,) for a in units]  # t - a . x <= 0
+    bounds: list[Fraction] = [zero] * len(units)
+    for i in range(n):
+        for sign in (one, -one):  # sign * x_i <= 1
+            rows.append(tuple(sign if k == i else zero for k in range(n)) + (zero,))
+            bounds.append(one)
+    corner = tuple(one if v >= 0 else -one for v in start)
+    # At the corner, t = min a . corner: the minimizing normal and the n box rows are tight.
+    first = min(range(len(units)), key=lambda k: dot(units[k], corner))
+    tight = [first] + [len(units) + 2 * i + (0 if corner[i] > 0 else 1) for i in range(n)]
+    objective = (zero,) * n + (one,)
+    guess = float_basis(objective, rows, bounds, tight)
+    result: LPResult | None = None
+    if guess is not None:
+        try:  # exact from the float walk's optimal vertex: usually no pivot is left to do
+            result = maximize(objective, rows, bounds, guess)
+        except ValueError:  # that vertex is singular or infeasible in exact arithmetic
+            result = None
+    if result is None:
+        result = maximize(objective, rows, bounds, tight, max_pivots=100)
+    if result.value <= 0:
+        return None
+    return normalize_ray(result.point[:n])
