@@ -23,7 +23,7 @@ from verify.network import ExactRNN
 from verify.regions import Budget, Region, RegionSearch, SearchState
 from verify.sampling import SampleEstimate, sample_error_rate
 from verify.solid_angles import ConeGeometry, cone_geometry, geometry_measure
-from verify.solver import SolverStats, interrupt_active_solvers
+from verify.solver import QueryLimits, SolverStats, interrupt_active_solvers
 from verify.standardize import Standardized, standardize
 
 
@@ -139,11 +139,21 @@ class EvaluatedRegions:
 RegionSource = Callable[[ExactRNN, CheckOptions, SolverStats], EvaluatedRegions]
 
 
-def evaluate_region(region: Region, options: CheckOptions, stats: SolverStats) -> RegionOutcome:
+def evaluate_region(
+    region: Region,
+    options: CheckOptions,
+    stats: SolverStats,
+    *,
+    limits: QueryLimits | None = None,
+    should_stop: Callable[[], str | None] | None = None,
+    on_query: Callable[[], None] | None = None,
+) -> RegionOutcome:
     """The claim, the measure and the rays of one region (the unit of work a search yields)."""
     n = region.n
     claim_result = check_region(
-        region, options.claim, stats, collect_queries=options.collect_queries, timeout_ms=options.timeout_ms
+        region, options.claim, stats, collect_queries=options.collect_queries,
+        limits=limits if limits is not None else QueryLimits(timeout_ms=options.timeout_ms),
+        should_stop=should_stop, on_query=on_query,
     )
     if n >= 3:
         geometry = cone_geometry(region.interior(), n)
@@ -151,14 +161,6 @@ def evaluate_region(region: Region, options: CheckOptions, stats: SolverStats) -
         return RegionOutcome(region, claim_result, measure, None, geometry)
     rays = region_rays_2d(region) if n == 2 else None
     return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays)
-
-
-def _within(options: CheckOptions, deadline: float | None) -> CheckOptions:
-    """Cap each claim query's solver time so a region's check ends near the time budget's deadline."""
-    if deadline is None:
-        return options
-    remaining_ms = int((deadline - time.perf_counter()) * 1000)
-    return replace(options, timeout_ms=max(1, min(options.timeout_ms, remaining_ms)))
 
 
 def evaluate_regions(
@@ -170,26 +172,34 @@ def evaluate_regions(
     on_region: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], str | None] | None = None,
 ) -> EvaluatedRegions:
-    """Search the regions (below `prefix`, if given) and evaluate each one as it is found."""
+    """Search the regions (below `prefix`, if given) and evaluate each one as it is found.
+
+    A region whose claim Z3 could not fully decide stays in the list, marked undecided, and the
+    search goes on; an interrupt or the time budget running out stops it at once.
+    """
+    budget = options.budget
     search = RegionSearch(
-        network, stats, budget=options.budget, prefix=prefix, should_stop=should_stop, timeout_ms=options.timeout_ms
+        network, stats, budget=budget, prefix=prefix, should_stop=should_stop, timeout_ms=options.timeout_ms
     )
     outcomes: list[RegionOutcome] = []
     cones: list[Cone] = []
     cone_measures: list[Measure | None] = []
-    deadline = options.budget.deadline(time.perf_counter())
+
+    def progress() -> None:
+        if on_region is not None:
+            on_region(len(outcomes), stats.checks)
+
     for region in search.run():
-        outcome = evaluate_region(region, _within(options, deadline), stats)
+        limits = QueryLimits(options.timeout_ms, search.deadline, budget.clock)
+        outcome = evaluate_region(region, options, stats, limits=limits, should_stop=should_stop, on_query=progress)
         outcomes.append(outcome)
         for cone in outcome.claim.cones:
             cones.append(cone)
             cone_measures.append(cone_measure(cone.constraints, network.seq_len))
-        if on_region is not None:
-            on_region(len(outcomes), stats.checks)
-        if outcome.claim.verdict is Verdict.UNKNOWN:
-            late = deadline is not None and time.perf_counter() > deadline
-            search.stop(f"time budget of {options.budget.time_budget:g} s reached during a claim check" if late
-                        else "the solver answered unknown on a claim query")
+        progress()
+        if outcome.claim.stopped:
+            reason = should_stop() if should_stop is not None else None
+            search.stop(reason or (budget.time_reason() if limits.expired() else "interrupted"))
     return EvaluatedRegions(outcomes, cones, cone_measures, search.state)
 
 
@@ -219,12 +229,15 @@ def check_model(
         evaluated = region_source(network, options, stats)
     outcomes, cones, cone_measures = evaluated.outcomes, evaluated.cones, evaluated.cone_measures
     search_state = evaluated.state
-    measured = all(o.measure is not None for o in outcomes)
-
+    interrupted = should_stop is not None and should_stop() is not None
+    undecided_regions = [p.split(" (")[0] for p in search_state.undecided_prefixes]
+    undecided_regions += [o.region.pattern_text for o in outcomes if o.claim.undecided]
+    # Every region found and every claim query answered, by Z3, over exact rationals.
+    decided = search_state.complete and not undecided_regions and not interrupted
     verdicts = [o.claim.verdict for o in outcomes]
     if Verdict.REFUTED in verdicts:
         verdict = Verdict.REFUTED
-    elif search_state.complete and all(v is Verdict.PROVED for v in verdicts):
+    elif decided and all(v is Verdict.PROVED for v in verdicts):
         verdict = Verdict.PROVED
     else:
         verdict = Verdict.UNKNOWN
@@ -236,7 +249,7 @@ def check_model(
             continue
         counterexamples.append(
             confirm(interior_point(cone, n), region=cone.region, piece=cone.piece, network=network,
-                    model=model, claim=options.claim, measure_zero=False)
+                    model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints)
         )
     for outcome in outcomes:
         for violation in outcome.claim.boundary_violations:
@@ -261,20 +274,21 @@ def check_model(
         stats=stats,
         seconds=0.0,
     )
-    if measured and all(m is not None for m in cone_measures) and search_state.complete:
-        result.error = total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
-        result.tie = total(m for c, m in zip(cones, cone_measures) if c.tied)  # type: ignore[misc]
-        result.error_strict = total(
-            m for c, m in zip(cones, cone_measures) if (not c.correct) or c.tied  # type: ignore[misc]
+    wrong = [m for c, m in zip(cones, cone_measures) if not c.correct]
+    if decided and all(m is not None for m in wrong):
+        # every misclassified cone is measured (e.g. there is none): the error rate is exact
+        result.error = total(m for m in wrong if m is not None)
+        if all(o.measure is not None for o in outcomes) and all(m is not None for m in cone_measures):
+            result.tie = total(m for c, m in zip(cones, cone_measures) if c.tied and m is not None)
+            result.error_strict = total(
+                m for c, m in zip(cones, cone_measures) if ((not c.correct) or c.tied) and m is not None
+            )
+    elif not decided:
+        result.error_lower_bound = total(m for m in wrong if m is not None)
+        result.notes.append(
+            "search incomplete or regions undecided: the error rate is only bounded below by the "
+            "misclassified cones found (error_rate_lower_bound)"
         )
-    elif search_state.complete and all(m is not None for c, m in zip(cones, cone_measures) if not c.correct):
-        # every misclassified cone is measured (e.g. there is none): the error rate is still exact
-        result.error = total(m for c, m in zip(cones, cone_measures) if not c.correct)  # type: ignore[misc]
-    elif not search_state.complete:
-        found = [m for c, m in zip(cones, cone_measures) if not c.correct and m is not None]
-        if found:
-            result.notes.append("search incomplete: the error rate is only bounded below by the cones found")
-            result.error = None
     if result.error is None and options.estimate_samples > 0:
         result.error_estimate = sample_error_rate(
             weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
@@ -284,13 +298,13 @@ def check_model(
             f"error_rate_estimate is a Monte Carlo ESTIMATE on the float32 model "
             f"({options.estimate_samples} samples, seed {options.estimate_seed}), not a bound"
         )
-    if n == 2 and search_state.complete and outcomes:
+    if n == 2 and search_state.complete and not interrupted and outcomes:
         from verify.float32_bounds import float32_uncertain_measure
 
         result.float32_uncertain = float32_uncertain_measure(network, [o.region for o in outcomes])
     result.counterexamples_total = sum(1 for c in cones if not c.correct) + sum(
         len(o.claim.boundary_violations) for o in outcomes)
-    result.undecided_regions = list(search_state.undecided_prefixes)
-    result.interrupted = should_stop is not None and should_stop() is not None
+    result.undecided_regions = undecided_regions
+    result.interrupted = interrupted
     result.seconds = time.perf_counter() - start
     return result

@@ -14,11 +14,11 @@ import itertools
 from dataclasses import dataclass, field
 from enum import IntEnum
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence
 
 from verify.linear import Constraint, Op, Vector, is_zero, sub, unit
 from verify.regions import Region
-from verify.solver import Answer, ExactSolver, SmtQuery, SolverStats
+from verify.solver import Answer, ExactSolver, QueryLimits, SmtQuery, SolverStats
 
 
 class Verdict(IntEnum):
@@ -121,12 +121,19 @@ class Violation:
 
 @dataclass
 class RegionClaimResult:
+    """The claim on one region. `verdict` is REFUTED when a counterexample was proved to exist,
+    else UNKNOWN when a query was left undecided, else PROVED. `undecided` says the cones found
+    may be incomplete (so the region's error measure is only a lower bound); `stopped` says the
+    check gave up early because the run was interrupted or its time budget ran out."""
+
     region: int
     verdict: Verdict
     cones: list[Cone] = field(default_factory=list)
     boundary_violations: list[Violation] = field(default_factory=list)
     queries: list[SmtQuery] = field(default_factory=list)
     note: str = ""
+    undecided: bool = False
+    stopped: bool = False
 
 
 def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] | None:
@@ -166,10 +173,18 @@ def check_region(
     stats: SolverStats,
     *,
     collect_queries: bool = False,
-    timeout_ms: int = 10_000,
+    timeout_ms: int | None = 10_000,
+    limits: QueryLimits | None = None,
+    should_stop: Callable[[], str | None] | None = None,
+    on_query: Callable[[], None] | None = None,
 ) -> RegionClaimResult:
-    """Decide the claim on one region exactly; return its positive-measure cones and witnesses."""
+    """Decide the claim on one region exactly; return its positive-measure cones and witnesses.
+
+    A query Z3 leaves undecided never turns into an answer: the region is marked `undecided`
+    and the other queries go on, unless the run was interrupted or out of time (`stopped`).
+    """
     n = region.n
+    limits = limits if limits is not None else QueryLimits(timeout_ms=timeout_ms)
     result = RegionClaimResult(region=region.index, verdict=Verdict.PROVED)
     closed_region = list(region.constraints)
     open_region = list(region.interior())
@@ -177,12 +192,15 @@ def check_region(
     # only pushes its own few constraints, which matters when a region has hundreds.
     solvers = {}
     for key, base in (("open", open_region), ("closed", closed_region)):
-        solvers[key] = ExactSolver(n, stats, timeout_ms=timeout_ms)
+        solvers[key] = ExactSolver(n, stats, limits=limits)
         for c in base:
             solvers[key].add(c)
 
     def ask(name: str, constraints: list[Constraint], any_of: list[Constraint] | None = None, *,
-            closed: bool = False) -> Answer:
+            closed: bool = False) -> tuple[Answer, tuple[Fraction, ...] | None]:
+        """One query on the region; its answer and, when SAT, Z3's exact witness point."""
+        if result.stopped:
+            return Answer.UNKNOWN, None
         solver = solvers["closed" if closed else "open"]
         solver.push()
         for c in constraints:
@@ -202,36 +220,41 @@ def check_region(
                     expected=answer,
                 )
             )
-        ask.point = point  # type: ignore[attr-defined]
-        return answer
+        if answer is Answer.UNKNOWN:
+            result.undecided = True
+            stop_reason = should_stop() if should_stop is not None else None
+            if stop_reason or limits.expired() or solver.last_reason == "interrupted":
+                result.stopped = True
+                result.note = stop_reason or ("interrupted" if solver.last_reason == "interrupted" else "time budget")
+            elif not result.note:
+                result.note = f"solver unknown ({solver.last_reason})"
+        if on_query is not None:
+            on_query()
+        return answer, point
 
+    refuted = False
     for piece in claim.pieces(n):
         order = list(piece.constraints)
-        interior = ask(f"[{piece.label}] interior", order)
-        if interior is Answer.UNKNOWN:
-            result.verdict = max(result.verdict, Verdict.UNKNOWN)
-            result.note = "solver unknown"
-            continue
-        if interior is Answer.UNSAT:
-            continue
-        interior_point = ask.point  # type: ignore[attr-defined]
+        interior, interior_point = ask(f"[{piece.label}] interior", order)
+        if interior is not Answer.SAT:
+            continue  # UNSAT: the piece misses the region; UNKNOWN: recorded as undecided
         beats = _violation_terms(region.logits, piece.target)
         if beats is None:
-            violated = Answer.SAT
+            violated, boundary_point = Answer.SAT, interior_point
         else:
             # Closed region (its boundary included), inputs strictly ordered, some j beats t.
-            violated = ask(f"[{piece.label}] violation", order, beats, closed=True)
+            violated, boundary_point = ask(f"[{piece.label}] violation", order, beats, closed=True)
         if violated is Answer.UNKNOWN:
-            result.verdict = max(result.verdict, Verdict.UNKNOWN)
-            result.note = "solver unknown"
             continue
         if violated is Answer.UNSAT:
             _, tied = _prediction_constraints(region.logits, piece.target) or ([], False)
             result.cones.append(
-                Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order), interior_point)
+                Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order),
+                     _point(interior_point))
             )
             continue
-        boundary_point = ask.point if beats is not None else interior_point  # type: ignore[attr-defined]
+        # A violation point exists (a proven counterexample); now split the piece by prediction.
+        refuted = True
         found_open_violation = False
         for p in range(n):
             prediction = _prediction_constraints(region.logits, p)
@@ -239,17 +262,22 @@ def check_region(
                 continue
             extra, tied = prediction
             cone = open_region + order + extra
-            answer = ask(f"[{piece.label}] argmax=x{p}", order + extra)
-            if answer is Answer.UNKNOWN:
-                result.verdict = max(result.verdict, Verdict.UNKNOWN)
-                result.note = "solver unknown"
-            elif answer is Answer.SAT:
-                result.cones.append(
-                    Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), ask.point)  # type: ignore[attr-defined]
-                )
+            answer, point = ask(f"[{piece.label}] argmax=x{p}", order + extra)
+            if answer is Answer.SAT:
+                result.cones.append(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)))
                 if p != piece.target:
                     found_open_violation = True
-        result.verdict = Verdict.REFUTED
         if not found_open_violation:
-            result.boundary_violations.append(Violation(region.index, piece.label, piece.target, boundary_point))
+            result.boundary_violations.append(Violation(region.index, piece.label, piece.target, _point(boundary_point)))
+    if refuted:
+        result.verdict = Verdict.REFUTED
+    elif result.undecided:
+        result.verdict = Verdict.UNKNOWN
     return result
+
+
+def _point(point: tuple[Fraction, ...] | None) -> tuple[Fraction, ...]:
+    """A SAT answer's witness (always present: Z3 gives a model with every SAT answer)."""
+    if point is None:
+        raise RuntimeError("a satisfiable query came back without a witness point")
+    return point
