@@ -1,38 +1,43 @@
 """Re-decide an encodings folder (verify.smtlib_export) with an independent SMT solver.
 
-Each .smt2 file is handed, as text, to the solver's own SMT-LIB 2 front end (cvc5's
-InputParser, or Z3's `eval_smtlib2_string`), so nothing of the harness's term builder or of
-its Z3 door (verify.solver) is shared with the replay. Every (check-sat) answer is compared
-with the answer recorded in index.json and in the file's own `; query: ...; expected: ...`
-comments; the recorded answers are also checked to support the recorded verdict. Anything
-else (a missing or extra file or answer, `unknown`, a solver error) is a problem, never a pass.
+An encodings folder is untrusted: every .smt2 file is first read by verify.smtlib_reader and
+refused unless it holds only whitelisted commands (declarations, assertions, push/pop,
+check-sat), so no file can make a solver write, print or read anything. The parsed commands
+are then given to cvc5 or Z3 through their own SMT-LIB parsers (nothing of the harness's term
+builder or of its Z3 door, verify.solver, is shared), and the answers are taken only from the
+solver's result for each (check-sat), one per command. Each is compared with the answer
+recorded in index.json and in the file's own `; query: ...; expected: ...` comments; the
+recorded answers are also checked to support the recorded verdict. Anything else (a refused,
+missing or extra file, a missing or extra answer, `unknown`, a solver error) is a problem,
+never a pass.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from verify.errors import InputError
+from verify.smtlib_reader import ALLOWED_COMMANDS, Command, Script, ScriptRefused, parse_script, scope_levels
 
 SOLVERS = ("cvc5", "z3")
 ANSWERS = ("sat", "unsat", "unknown")
 QUERY_COMMENT = re.compile(r"^; query: (?P<name>.*); expected: (?P<expected>\w+)\s*$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FolderReplay:
     """What one folder's replay found; `problems` empty means every answer agreed."""
 
     folder: Path
     solver: str
     solver_version: str
-    files: int = 0
-    queries: int = 0
-    problems: list[str] = field(default_factory=list)
+    files: int
+    queries: int
+    problems: tuple[str, ...]
 
     @property
     def ok(self) -> bool:
@@ -56,7 +61,21 @@ def _import_cvc5() -> Any:
 
 
 def run_cvc5(text: str, timeout_ms: int) -> list[str]:
-    """Every (check-sat) answer of the script, from cvc5's own SMT-LIB parser."""
+    """The answer of every (check-sat) of a script, decided by cvc5; refused scripts raise ScriptRefused."""
+    return cvc5_answers(parse_script(text), timeout_ms)
+
+
+def run_z3(text: str, timeout_ms: int) -> list[str]:
+    """The answer of every (check-sat) of a script, decided by Z3; refused scripts raise ScriptRefused."""
+    return z3_answers(parse_script(text), timeout_ms)
+
+
+def cvc5_answers(script: Script, timeout_ms: int) -> list[str]:
+    """Run a whitelisted script in cvc5, one parsed command at a time through cvc5's own parser.
+
+    Declarations, assertions and scopes are invoked as cvc5 commands (so its symbol table
+    follows push/pop); each (check-sat) is a `Solver.checkSat()` call whose result is the answer.
+    """
     cvc5 = _import_cvc5()
     tm = cvc5.TermManager()
     solver = cvc5.Solver(tm)
@@ -64,35 +83,85 @@ def run_cvc5(text: str, timeout_ms: int) -> list[str]:
     solver.setOption("tlimit-per", str(timeout_ms))
     symbols = cvc5.SymbolManager(tm)
     parser = cvc5.InputParser(solver, symbols)
-    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "replay")
-    output: list[str] = []
-    while True:
-        command = parser.nextCommand()
-        if command.isNull():
+    parser.setIncrementalStringInput(cvc5.InputLanguage.SMT_LIB_2_6, "replay")
+    answers: list[str] = []
+    for command in script.commands:
+        _only_whitelisted(command)
+        if command.name == "exit":
             break
-        output.extend(_answer_lines(command.invoke(solver, symbols)))
-    return output
+        if command.name == "check-sat":
+            result = solver.checkSat()
+            answers.append("sat" if result.isSat() else "unsat" if result.isUnsat() else "unknown")
+            continue
+        if command.name == "set-info":
+            continue  # informational only; nothing a solver needs
+        parser.appendIncrementalStringInput(command.text())
+        parsed = parser.nextCommand()
+        if parsed.isNull() or parsed.getCommandName() != _CVC5_NAMES.get(command.name, command.name):
+            raise RuntimeError(f"line {command.line}: cvc5 read ({command.name} ...) as something else")
+        printed = parsed.invoke(solver, symbols).strip()
+        if printed:
+            raise RuntimeError(f"line {command.line}: {printed}")
+    return answers
 
 
-def run_z3(text: str, timeout_ms: int) -> list[str]:
-    """Every (check-sat) answer of the script, from Z3's own SMT-LIB front end (fresh context)."""
+_CVC5_NAMES = {"declare-const": "declare-fun"}  # cvc5 reports a declare-const as a nullary declare-fun
+
+
+def z3_answers(script: Script, timeout_ms: int) -> list[str]:
+    """Run a whitelisted script in Z3 (fresh context): one `Solver.check()` per (check-sat).
+
+    Each assertion is read by Z3's own SMT-LIB parser (`parse_smt2_string`) together with the
+    declarations in scope, and added to a solver whose push/pop follow the script's.
+    """
     import z3
 
     context = z3.Context()
-    output = z3.Z3_eval_smtlib2_string(context.ref(), f"(set-option :timeout {int(timeout_ms)})\n" + text)
-    return _answer_lines(output)
+    solver = z3.Solver(ctx=context)
+    solver.set("timeout", int(timeout_ms))
+    scopes: list[list[str]] = [[]]  # declaration texts per open scope
+    pending: list[str] = []  # consecutive assertions, parsed together
+    answers: list[str] = []
+    for command in script.commands:
+        _only_whitelisted(command)
+        name = command.name
+        if name == "assert":
+            pending.append(command.text())
+            continue
+        if pending:
+            solver.add(z3.parse_smt2_string(_z3_declarations(scopes) + "\n".join(pending), ctx=context))
+            pending = []
+        if name == "exit":
+            break
+        if name in ("declare-fun", "declare-const", "define-fun"):
+            scopes[-1].append(command.text())
+            z3.parse_smt2_string(_z3_declarations(scopes), ctx=context)  # a bad declaration fails here
+        elif name == "push":
+            for _ in range(scope_levels(command)):
+                solver.push()
+                scopes.append([])
+        elif name == "pop":
+            levels = scope_levels(command)
+            if levels >= len(scopes):
+                raise RuntimeError(f"line {command.line}: (pop {levels}) with only {len(scopes) - 1} open scope(s)")
+            solver.pop(levels)
+            del scopes[len(scopes) - levels:]
+        elif name == "check-sat":
+            answers.append(str(solver.check()))
+    return answers
 
 
-def _answer_lines(output: str) -> list[str]:
-    """The check-sat answers in a solver's printed output; an (error ...) line is raised."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith("(error"):
-            raise RuntimeError(line)
-    return [line for line in lines if line in ANSWERS]
+def _only_whitelisted(command: Command) -> None:
+    """A second guard: a Script built by hand (not by parse_script) still runs no other command."""
+    if command.name not in ALLOWED_COMMANDS:
+        raise ScriptRefused(command.line, f"command ({command.name} ...) is not allowed")
 
 
-RUNNERS: dict[str, Callable[[str, int], list[str]]] = {"cvc5": run_cvc5, "z3": run_z3}
+def _z3_declarations(scopes: list[list[str]]) -> str:
+    return "".join(text + "\n" for scope in scopes for text in scope)
+
+
+RUNNERS: dict[str, Callable[[Script, int], list[str]]] = {"cvc5": cvc5_answers, "z3": z3_answers}
 
 
 def read_index(folder: Path) -> dict[str, Any]:
@@ -113,9 +182,13 @@ def read_index(folder: Path) -> dict[str, Any]:
 
 def declared_queries(text: str) -> list[tuple[str, str]]:
     """(name, expected) of each query, from the `; query: NAME; expected: X` comments."""
+    return _declared(parse_script(text))
+
+
+def _declared(script: Script) -> list[tuple[str, str]]:
     found = []
-    for line in text.splitlines():
-        match = QUERY_COMMENT.match(line)
+    for _, comment in script.comments:
+        match = QUERY_COMMENT.match(";" + comment)
         if match:
             found.append((match["name"], match["expected"]))
     return found
@@ -142,41 +215,64 @@ def replay_folder(folder: Path, solver: str = "cvc5", *, timeout_ms: int = 10_00
     if solver not in RUNNERS:
         raise InputError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     index = read_index(folder)
-    run = RUNNERS[solver]
-    report = FolderReplay(folder, solver, solver_version(solver))
+    version = solver_version(solver)
+    problems: list[str] = []
+    files = queries = 0
     listed = [entry["file"] for entry in index["regions"]]
     if not listed:
-        report.problems.append("index.json lists no region files")
+        problems.append("index.json lists no region files")
     for extra in sorted({p.name for p in folder.glob("*.smt2")} - set(listed)):
-        report.problems.append(f"EXTRA {extra}: a .smt2 file that index.json does not list")
+        problems.append(f"EXTRA {extra}: a .smt2 file that index.json does not list")
     all_names: list[tuple[str, str]] = []
     for entry in index["regions"]:
         name, expected = entry["file"], [str(a) for a in entry["expected"]]
         path = folder / name
         if Path(name).name != name or not path.is_file():
-            report.problems.append(f"MISSING {name}: listed in index.json but not in {folder}")
+            problems.append(f"MISSING {name}: listed in index.json but not in {folder}")
             continue
-        report.files += 1
-        text = path.read_text()
-        declared = declared_queries(text)
-        all_names += declared
-        if [e for _, e in declared] != expected:
-            report.problems.append(f"MISMATCH {name}: the file's query comments expect {[e for _, e in declared]}, "
-                                   f"index.json {expected}")
-        try:
-            answers = run(text, timeout_ms)
-        except Exception as exc:  # noqa: BLE001 - any solver failure is a loud problem, not a pass
-            report.problems.append(f"ERROR {name}: {solver} failed: {' '.join(str(exc).split())[:200]}")
-            continue
-        report.queries += len(answers)
-        if len(answers) != len(expected):
-            report.problems.append(f"COUNT {name}: {solver} gave {len(answers)} answers, index.json expects {len(expected)}")
-        for k, (got, want) in enumerate(zip(answers, expected)):
-            if got != want:
-                label = declared[k][0] if k < len(declared) else f"query {k}"
-                report.problems.append(f"DISAGREE {name} query {k} ({label}): recorded {want}, {solver} says {got}")
-    report.problems += _verdict_problems(index, all_names)
-    return report
+        files += 1
+        found = _replay_file(path, expected, solver, timeout_ms)
+        problems += found.problems
+        queries += found.answers
+        all_names += found.declared
+    problems += _verdict_problems(index, all_names)
+    return FolderReplay(folder, solver, version, files, queries, tuple(problems))
+
+
+@dataclass(frozen=True)
+class _FileReplay:
+    problems: tuple[str, ...]
+    answers: int
+    declared: tuple[tuple[str, str], ...]
+
+
+def _replay_file(path: Path, expected: list[str], solver: str, timeout_ms: int) -> _FileReplay:
+    """Read (and maybe refuse) one file, then compare its check-sat answers with `expected`."""
+    name = path.name
+    try:
+        script = parse_script(path.read_text(encoding="utf-8"))
+    except ScriptRefused as exc:
+        return _FileReplay((f"REJECTED {name} line {exc.line}: {exc.reason}; no solver was run on it",), 0, ())
+    except (OSError, UnicodeDecodeError) as exc:
+        return _FileReplay((f"UNREADABLE {name}: {' '.join(str(exc).split())[:200]}",), 0, ())
+    declared = tuple(_declared(script))
+    problems = []
+    if [e for _, e in declared] != expected:
+        problems.append(f"MISMATCH {name}: the file's query comments expect {[e for _, e in declared]}, "
+                        f"index.json {expected}")
+    try:
+        answers = RUNNERS[solver](script, timeout_ms)
+    except Exception as exc:  # noqa: BLE001 - any solver failure is a loud problem, not a pass
+        problems.append(f"ERROR {name}: {solver} failed: {' '.join(str(exc).split())[:200]}")
+        return _FileReplay(tuple(problems), 0, declared)
+    if len(answers) != len(expected):
+        problems.append(f"COUNT {name}: {len(answers)} (check-sat) command(s) answered by {solver}, "
+                        f"index.json expects {len(expected)} answers")
+    for k, (got, want) in enumerate(zip(answers, expected)):
+        if got != want:
+            label = declared[k][0] if k < len(declared) else f"query {k}"
+            problems.append(f"DISAGREE {name} query {k} ({label}): recorded {want}, {solver} says {got}")
+    return _FileReplay(tuple(problems), len(answers), declared)
 
 
 def encoding_folders(path: Path) -> list[Path]:
