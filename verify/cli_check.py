@@ -1,196 +1,203 @@
-"""`verify check`: the exact check of one or more models, with summary, JSON, Markdown and PNG."""
+"""`verify check`: the exact check of one or more models, with summary, JSON, Markdown and PNG.
+
+Every output path is validated before the first model is checked; a write that fails later is
+still exit 2 with one line. SIGINT / SIGTERM stop the whole run (the solver is interrupted,
+no further model starts), the partial reports are written and the exit code is 130 / 143.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from verify.analysis import CheckOptions, CheckResult, check_model
+from verify.analysis import CheckOptions, CheckResult
 from verify.claims import KthArgmaxClaim
-from verify.cli import EXIT_REFUTED, EXIT_UNKNOWN, Io, bundled_models, exit_code_for
+from verify.cli import EXIT_CODES_HELP, Io, bundled_models, count_arg, exit_code_for, positive_seconds, worst_exit_code
+from verify.cli_run import Progress, SignalStop, run_check_model
 from verify.errors import InputError
 from verify.loading import load_weights
 from verify.regions import Budget
+from verify.report_files import prepare_file, prepare_folder, unique_names, write_report_dir, write_text
 from verify.report_json import build_report, dumps
+from verify.cli_summary import summary_lines
 
 CLAIMS = {"2nd-argmax": 2, "argmax": 1}
 DEFAULT_TIME_BUDGET = 300.0  # seconds; a model too large to enumerate ends "unknown" (or "refuted"), never hangs
+DEFAULT_MAX_COUNTEREXAMPLES = 50
+
+__all__ = ["CLAIMS", "DEFAULT_TIME_BUDGET", "register", "run_check", "summary_lines", "check_one", "load_report"]
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("check", help="prove or refute the claim on every region, exactly")
-    p.add_argument("models", nargs="*", metavar="MODEL", help="state dict(s); default: the bundled models/")
-    p.add_argument("--json", dest="json_path", metavar="FILE", help="write the JSON report here ('-' = stdout)")
-    p.add_argument("--report", metavar="DIR", help="write report.json, report.md and partition.png here")
+    p = sub.add_parser("check", help="prove or refute the claim on every region, exactly", epilog=EXIT_CODES_HELP,
+                       description="Prove or refute the claim on every activation region, exactly (Z3 over rationals).")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="state dict(s) or .onnx; default: the bundled models/")
+    p.add_argument("--json", dest="json_path", metavar="FILE",
+                   help="write the JSON report here ('-' = stdout, then no summary); one model: one object, "
+                        "several models: one JSON array of reports, in the order given")
+    p.add_argument("--report", metavar="DIR",
+                   help="write report.json, report.md and partition.png here (several models: one sub-folder "
+                        "each, named by file stem, 'stem-2' ... when stems repeat)")
     p.add_argument("--claim", choices=sorted(CLAIMS), default="2nd-argmax", help="claim to check (default 2nd-argmax)")
-    p.add_argument("--max-regions", type=int, default=None, metavar="N", help="stop (verdict unknown) after N regions")
+    p.add_argument("--max-regions", type=count_arg, default=None, metavar="N", help="stop (verdict unknown) after N regions")
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
-                   help=f"stop (verdict unknown, partial report) after about this time (default {DEFAULT_TIME_BUDGET:g}; "
-                        "a region being checked is finished first); lift it with --no-time-budget")
+                   help=f"stop (verdict unknown, partial report) after about this time (default {DEFAULT_TIME_BUDGET:g}); "
+                        "lift it with --no-time-budget")
     p.add_argument("--no-time-budget", action="store_true", help="no time limit: enumerate every region, however long")
-    p.add_argument("--query-timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="solver time limit per query; a query that hits it is 'unknown' (default 10)")
+    p.add_argument("--query-timeout", type=float, default=None, metavar="SECONDS",
+                   help="cap on the solver time of one query (default: up to the remaining time budget); a query "
+                        "that hits it leaves its region undecided and the search goes on")
+    p.add_argument("--max-counterexamples", type=count_arg, default=DEFAULT_MAX_COUNTEREXAMPLES, metavar="N",
+                   help=f"list at most N counterexamples (default {DEFAULT_MAX_COUNTEREXAMPLES}); the total found is "
+                        "always reported")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="progress bar on stderr: regions, solver checks, elapsed / budget (default: when stderr "
+                        "is a terminal)")
+    p.add_argument("--jobs", type=count_arg, default=1, metavar="N",
                    help="split the region search over N local processes (same results as 1)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
     p.set_defaults(handler=run_check)
 
 
-def summary_lines(report: dict[str, Any]) -> list[str]:
-    model = report["model"]
-    lines = [
-        f"{model['path']}: M_{{{model['hidden_size']},{model['seq_len']}}}, {model['n_params']} params, "
-        f"sha256 {model['sha256'][:12]}",
-        f"  verdict: {report['verdict'].upper()} ({report['claim']['name']}) - {report['verdict_reason']}",
-        f"  regions: {len(report['regions'])}{'' if report['complete'] else ' (INCOMPLETE: ' + report['stop_reason'] + ')'}, "
-        f"solver checks: {report['solver']['checks']}, {report['timing']['seconds']:.2f} s",
-    ]
-    err = report["error_rate"]
-    if err is not None:
-        if err["upper"] == 0:
-            lines.append("  error rate: 0 exactly")
-        else:
-            lines.append(f"  error rate: {err['exact']} (+- {err['error_bound']}), 1 in {err['one_in']:,.2f}")
-        tie = report["tie_measure"]
-        if tie is not None and tie["value"] > 0:
-            lines.append(f"  tie measure: {tie['exact']}; strict error rate: {report['error_rate_strict']['exact']}")
-    elif report.get("error_rate_estimate"):
-        est = report["error_rate_estimate"]
-        lines.append(f"  error rate: ESTIMATE {est['value']:.6g} +- {est['standard_error']:.2g} ({est['method']})")
-    else:
-        lines.append("  error rate: not computed (search incomplete or no certified method)")
-    cex = report["counterexamples"]
-    if cex:
-        confirmed = sum(1 for c in cex if c["float32_confirmed"])
-        lines.append(f"  counterexamples: {len(cex)} ({confirmed} float32-confirmed), e.g. x = {cex[0]['x_float32']} "
-                     f"-> predicted {cex[0]['predicted']}, expected {cex[0]['expected']}")
-    if report["undecided"]:
-        short = [p if len(p) <= 48 else p[:45] + "..." for p in report["undecided"][:3]]
-        shown = ", ".join(short) + (" ..." if len(report["undecided"]) > 3 else "")
-        lines.append(f"  undecided: {len(report['undecided'])} subtree(s): {shown}")
-    return lines
+@dataclass(frozen=True)
+class CheckSettings:
+    """The validated options of one `verify check` run (shared by every model)."""
+
+    claim: str
+    max_regions: int | None
+    time_budget: float | None
+    query_timeout: float | None
+    max_counterexamples: int
+    jobs: int
+
+    def options(self) -> CheckOptions:
+        timeout_ms = None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
+        return CheckOptions(
+            claim=KthArgmaxClaim(CLAIMS[self.claim]),
+            budget=Budget(max_regions=self.max_regions, time_budget=self.time_budget),
+            timeout_ms=timeout_ms,  # type: ignore[arg-type]  # None: up to the remaining time budget
+            max_counterexamples=self.max_counterexamples,
+        )
 
 
-class _Progress:
-    def __init__(self, enabled: bool, name: str) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc=name, unit=" regions", leave=False)
-
-    def __call__(self, regions: int, checks: int) -> None:
-        if self.bar is not None:
-            self.bar.n = regions
-            self.bar.set_postfix(checks=checks, refresh=False)
-            self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def check_one(path: Path, args: argparse.Namespace, io: Io) -> tuple[CheckResult, dict[str, Any]]:
-    weights = load_weights(path)
-    for name in ("max_regions", "time_budget", "query_timeout"):
-        value = getattr(args, name, None)
-        if value is not None and not value > 0:
-            raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
-    time_budget = None if getattr(args, "no_time_budget", False) else getattr(args, "time_budget", None)
-    options = CheckOptions(
-        claim=KthArgmaxClaim(CLAIMS[args.claim]),
-        budget=Budget(max_regions=args.max_regions, time_budget=time_budget),
-        timeout_ms=max(1, int(1000 * getattr(args, "query_timeout", 10.0))),
-    )
-    if options.claim.k > weights.seq_len:
-        raise InputError(f"{path}: the {args.claim} claim needs a sequence length of at least {options.claim.k}")
+def settings_from(args: argparse.Namespace) -> CheckSettings:
+    """Validate every option before any work (bad values are exit 2, one line)."""
+    max_regions = getattr(args, "max_regions", None)
+    if max_regions is not None and max_regions < 1:
+        raise InputError(f"--max-regions must be positive, got {max_regions}")
+    no_budget = getattr(args, "no_time_budget", False)
+    time_budget = positive_seconds("--time-budget", getattr(args, "time_budget", DEFAULT_TIME_BUDGET))
+    query_timeout = positive_seconds("--query-timeout", getattr(args, "query_timeout", None))
+    cap = getattr(args, "max_counterexamples", DEFAULT_MAX_COUNTEREXAMPLES)
+    if cap < 0:
+        raise InputError(f"--max-counterexamples must be 0 or more, got {cap}")
     jobs = getattr(args, "jobs", 1)
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
-    interrupted: list[str] = []
+    return CheckSettings(claim=args.claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
+                         query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs)
 
-    def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
-        interrupted.append("interrupted (Ctrl-C)")
 
-    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
-    enabled = args.progress if args.progress is not None else io.stderr.isatty()
-    progress = _Progress(bool(enabled), path.name)
+def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | None = None,
+              settings: CheckSettings | None = None) -> tuple[CheckResult, dict[str, Any]]:
+    """Load and check one model; `stop` (if given) is the run's stop flag."""
+    settings = settings or settings_from(args)
+    weights = load_weights(path)
+    options = settings.options()
+    if options.claim.k > weights.seq_len:
+        raise InputError(f"{path}: the {settings.claim} claim needs a sequence length of at least {options.claim.k}")
+    enabled = args.progress if getattr(args, "progress", None) is not None else io.stderr.isatty()
+    progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
     try:
-        from verify.parallel import region_source
-
-        def stop() -> str | None:
-            return interrupted[0] if interrupted else None
-
-        result = check_model(weights, options, on_region=progress, should_stop=stop,
-                             region_source=region_source(jobs, on_region=progress, should_stop=stop))
+        result = run_check_model(weights, options, jobs=settings.jobs, progress=progress,
+                                 stop=None if stop is None else stop.flag)
     finally:
         progress.close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     return result, build_report(result)
 
 
-def _main_thread() -> bool:
-    import threading
+@dataclass(frozen=True)
+class Outputs:
+    """Where this run writes; every path was validated before the first check."""
 
-    return threading.current_thread() is threading.main_thread()
+    json_path: Path | None
+    json_stdout: bool
+    report: Path | None
+    junit: Path | None
+    folder_names: tuple[str, ...]
 
 
-def write_outputs(result: CheckResult, report: dict[str, Any], args: argparse.Namespace, io: Io, many: bool) -> None:
-    if args.json_path:
-        if args.json_path == "-":
-            io.out(dumps(report).rstrip())
-        else:
-            target = Path(args.json_path)
-            if many:
-                target = target.with_name(f"{target.stem}.{Path(result.weights.path).stem}{target.suffix or '.json'}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dumps(report))
-    if args.report:
-        from verify.report_files import write_report_dir
+def prepare_outputs(args: argparse.Namespace, paths: Sequence[Path]) -> Outputs:
+    json_arg = getattr(args, "json_path", None)
+    json_path = Path(json_arg) if json_arg and json_arg != "-" else None
+    report = Path(args.report) if getattr(args, "report", None) else None
+    junit = Path(args.junit) if getattr(args, "junit", None) else None
+    files = [(p, o) for p, o in ((json_path, "--json"), (junit, "--junit")) if p is not None]
+    if json_path is not None and junit is not None and json_path.resolve() == junit.resolve():
+        raise InputError(f"--json and --junit name the same file {json_path}")
+    for path, option in files:
+        prepare_file(path, option)
+    if report is not None:
+        prepare_folder(report, "--report")
+        for path, option in files:
+            if path.resolve().parent == report.resolve() and path.name in ("report.json", "report.md"):
+                raise InputError(f"{option} {path}: would be overwritten by --report {report}")
+    return Outputs(json_path, json_arg == "-", report, junit, tuple(unique_names(paths)))
 
-        folder = Path(args.report)
-        if many:
-            folder = folder / Path(result.weights.path).stem
-        write_report_dir(result, report, folder)
+
+def json_document(reports: list[dict[str, Any]], many: bool) -> str:
+    """One report: the object; several models: one JSON array (also for '-')."""
+    return dumps(reports[0]) if not many and reports else json.dumps(reports, indent=2) + "\n"
 
 
 def run_check(args: argparse.Namespace, io: Io) -> int:
+    settings = settings_from(args)
     paths = [Path(p) for p in args.models] or bundled_models()
-    worst = 0
-    codes = []
+    outputs = prepare_outputs(args, paths)
+    many = len(paths) > 1
+    reports: list[dict[str, Any]] = []
     cases: list[Any] = []
-    for path in paths:
-        try:
-            result, report = check_one(path, args, io)
-        except InputError as exc:
-            if getattr(args, "junit", None):
-                _write_junit(args, cases + [(path, None, " ".join(str(exc).split()))])
-            raise
-        cases.append((path, report, ""))
-        write_outputs(result, report, args, io, many=len(paths) > 1)
-        if args.json_path != "-":
-            for line in summary_lines(report):
-                io.out(line)
-        codes.append(exit_code_for(report["verdict"]))
-    if getattr(args, "junit", None):
-        _write_junit(args, cases)
-    if EXIT_REFUTED in codes:
-        worst = EXIT_REFUTED
-    elif EXIT_UNKNOWN in codes:
-        worst = EXIT_UNKNOWN
-    return worst
+    codes: list[int] = []
+    with SignalStop() as stop:
+        for path, folder_name in zip(paths, outputs.folder_names):
+            if stop.code is not None:
+                break
+            try:
+                result, report = check_one(path, args, io, stop, settings)
+            except InputError as exc:
+                if outputs.junit is not None:
+                    _write_junit(args, outputs.junit, cases + [(path, None, " ".join(str(exc).split()))], stop)
+                raise
+            reports.append(report)
+            cases.append((path, report, ""))
+            if outputs.json_path is not None:  # rewritten after each model: an interrupt keeps what is done
+                write_text(outputs.json_path, json_document(reports, many), "--json")
+            if outputs.report is not None:
+                write_report_dir(result, report, outputs.report / folder_name if many else outputs.report)
+            if not outputs.json_stdout:
+                for line in summary_lines(report, io.verbosity):
+                    io.out(line)
+            codes.append(exit_code_for(report["verdict"]))
+        skipped = paths[len(cases):] if stop.code is not None else []
+    if outputs.json_stdout:
+        io.out(json_document(reports, many).rstrip())
+    if outputs.junit is not None:
+        _write_junit(args, outputs.junit, cases + [(p, None, "") for p in skipped], stop)
+    if stop.code is not None:
+        left = f"; {len(skipped)} model(s) not checked" if skipped else ""
+        io.err(f"verify check: {stop.reason}: stopped{left}; partial reports written")
+        return stop.code
+    return worst_exit_code(codes)
 
 
-def _write_junit(args: argparse.Namespace, cases: list[Any]) -> None:
+def _write_junit(args: argparse.Namespace, path: Path, cases: list[Any], stop: SignalStop) -> None:
     from verify.junit import JunitCase, write_junit
 
-    write_junit([JunitCase(str(path), args.claim, report, error) for path, report, error in cases], Path(args.junit))
+    write_junit([JunitCase(str(p), args.claim, report, error, interrupted=report is None and not error)
+                 for p, report, error in cases], path, interrupted=stop.reason)
 
 
 def load_report(path: Path) -> dict[str, Any]:

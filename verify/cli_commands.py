@@ -16,6 +16,20 @@ COMMAND_MODULES = (
 )
 
 
-def register_all(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register_all(sub: "argparse._SubParsersAction[argparse.ArgumentParser]",
+                 common: argparse.ArgumentParser | None = None) -> None:
+    """Register every command; `common` (--version, -q, -v) becomes a parent of each one's parser.
+
+    A command module's `register(sub)` calls `sub.add_parser(...)`; the parent is added here by
+    wrapping `add_parser`, so modules owned elsewhere (encode, replay) need no change.
+    """
+    if common is not None:
+        original = sub.add_parser
+
+        def add_parser(name: str, **kwargs):  # type: ignore[no-untyped-def]
+            kwargs["parents"] = [*kwargs.get("parents", []), common]
+            return original(name, **kwargs)
+
+        sub.add_parser = add_parser  # type: ignore[method-assign]
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

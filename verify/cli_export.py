@@ -9,29 +9,41 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from verify.cli import EXIT_REFUTED, Io
+from verify.cli import EXIT_REFUTED, Io, count_arg
 from verify.cli_check import CLAIMS
 from verify.claims import KthArgmaxClaim
 from verify.errors import InputError
 from verify.loading import load_weights
+from verify.report_files import prepare_file, prepare_folder
+
+
+EXPORT_EXIT_CODES = """exit codes:
+  0    written and checked
+  1    onnxruntime disagrees with PyTorch beyond float32 tolerance
+  2    bad input or usage, or an output cannot be written: one line on stderr"""
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("export", help="write the unrolled network as ONNX and the claim as VNN-LIB properties")
+    p = sub.add_parser("export", help="write the unrolled network as ONNX and the claim as VNN-LIB properties",
+                       epilog=EXPORT_EXIT_CODES)
     p.add_argument("model", metavar="MODEL", help="state dict (.pth) or ONNX model")
     p.add_argument("--onnx", metavar="FILE", help="write the unrolled network here (MatMul/Add/Relu, no biases)")
     p.add_argument("--vnnlib", metavar="DIR", help="write one VNN-LIB 2.0 violation property per input ordering here")
     p.add_argument("--claim", choices=sorted(CLAIMS), default="2nd-argmax", help="claim to export (default 2nd-argmax)")
-    p.add_argument("--samples", type=int, default=2000, metavar="N",
+    p.add_argument("--samples", type=count_arg, default=2000, metavar="N",
                    help="random inputs for the onnxruntime-vs-PyTorch check (default 2000)")
     p.set_defaults(handler=run_export)
 
 
 def run_export(args: argparse.Namespace, io: Io) -> int:
     if not args.onnx and not args.vnnlib:
-        raise InputError("verify export: give --onnx FILE and/or --vnnlib DIR")
+        raise InputError("verify export: give --onnx FILE and/or --vnnlib DIR")  # printed "verify export: error: ..."
     if args.samples < 1:
         raise InputError(f"--samples must be positive, got {args.samples}")
+    if args.onnx:
+        prepare_file(Path(args.onnx), "--onnx")
+    if args.vnnlib:
+        prepare_folder(Path(args.vnnlib), "--vnnlib")
     weights = load_weights(Path(args.model))
     claim = KthArgmaxClaim(CLAIMS[args.claim])
     if claim.k > weights.seq_len:
@@ -44,8 +56,11 @@ def run_export(args: argparse.Namespace, io: Io) -> int:
 
         model = build_onnx(weights)
         check = check_export(model, weights, samples=args.samples)
-        onnx_path.parent.mkdir(parents=True, exist_ok=True)
-        onnx.save(model, str(onnx_path))
+        try:
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            onnx.save(model, str(onnx_path))
+        except OSError as exc:
+            raise InputError(f"--onnx {onnx_path}: cannot write ({exc.strerror or type(exc).__name__})") from None
         io.out(f"{onnx_path}: M_{{{weights.hidden_size},{weights.seq_len}}} unrolled, onnx.checker passed; "
                f"onnxruntime vs PyTorch on {check.samples} inputs: max |diff| {check.max_abs_diff:.3g} "
                f"({check.worst_ratio:.3f} of the float32 tolerance)")
@@ -56,7 +71,10 @@ def run_export(args: argparse.Namespace, io: Io) -> int:
         from verify.vnnlib import write_properties
 
         folder = Path(args.vnnlib)
-        written = write_properties(weights, claim, folder, onnx_path=onnx_path)
+        try:
+            written = write_properties(weights, claim, folder, onnx_path=onnx_path)
+        except OSError as exc:
+            raise InputError(f"--vnnlib {folder}: cannot write ({exc.strerror or type(exc).__name__})") from None
         extra = " and instances.csv" if onnx_path is not None else ""
         io.out(f"{folder}: {len(written)} VNN-LIB 2.0 properties ({claim.name}, one per input ordering){extra}")
     return 0

@@ -10,21 +10,30 @@ import json
 from pathlib import Path
 from typing import Any
 
-from verify.cli import EXIT_PROVED, Io, exit_code_for
+from verify.cli import EXIT_PROVED, Io, count_arg, exit_code_for
 from verify.errors import InputError
 from verify.training import TrainConfig, card_path, save, train
 
 
+MAX_SEED = 2**64 - 1  # torch.manual_seed's range
+TRAIN_EXIT_CODES = """exit codes:
+  0    trained (and, with --check, proved)
+  1    with --check: refuted
+  2    bad input or usage, or the output cannot be written: one line on stderr
+  3    with --check: unknown (a budget ran out)"""
+
+
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("train", help="train a 2nd-argmax RNN (AlgZoo recipe, reproducible on the CPU)")
+    p = sub.add_parser("train", help="train a 2nd-argmax RNN (AlgZoo recipe, reproducible on the CPU)",
+                       epilog=TRAIN_EXIT_CODES)
     p.add_argument("--hidden-size", type=int, required=True, metavar="D", help="hidden neurons d")
     p.add_argument("--seq-len", type=int, required=True, metavar="N", help="sequence length n (>= 2)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the initial weights and the data")
-    p.add_argument("--sequences", type=int, default=1 << 20, metavar="K",
+    p.add_argument("--sequences", type=count_arg, default=1 << 20, metavar="K",
                    help="training sequences (steps = K / batch size; default 2^20)")
     p.add_argument("--out", required=True, metavar="FILE.pth", help="state dict to write; the card goes to FILE.json")
-    p.add_argument("--batch-size", type=int, default=1024, help="sequences per step (AlgZoo: 1024)")
-    p.add_argument("--eval-samples", type=int, default=1 << 20, metavar="M",
+    p.add_argument("--batch-size", type=count_arg, default=1024, help="sequences per step (AlgZoo: 1024)")
+    p.add_argument("--eval-samples", type=count_arg, default=1 << 20, metavar="M",
                    help="Gaussian inputs for the sampled accuracy in the card (default 2^20)")
     p.add_argument("--check", action="store_true",
                    help="then run the exact check and record its verdict and error rate in the card")
@@ -59,6 +68,8 @@ def run_train(args: argparse.Namespace, io: Io) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".pth":
         raise InputError(f"{out}: --out must name a .pth file")
+    if args.seed > MAX_SEED:
+        raise InputError(f"--seed must be at most {MAX_SEED}, got {args.seed}")
     config = TrainConfig(
         hidden_size=args.hidden_size, seq_len=args.seq_len, seed=args.seed, sequences=args.sequences,
         batch_size=args.batch_size, eval_samples=args.eval_samples,

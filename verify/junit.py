@@ -2,7 +2,10 @@
 
 proved -> a passing case; refuted -> <failure> whose message names a counterexample and the
 error rate; unknown -> <error> (the check did not finish, which must not pass as green);
-a model that could not be loaded -> <error> with the one-line input error.
+a model that could not be loaded -> <error> with the one-line input error; an interrupted run
+-> the model being checked is an <error type="interrupted"> (its partial report is not a pass),
+models not reached are <skipped message="interrupted ...">, and the suite carries the property
+`interrupted` with the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class JunitCase:
     claim: str
     report: dict[str, Any] | None = None
     error: str = ""
+    interrupted: bool = False  # the run stopped before this model was checked
 
 
 def error_rate_text(report: dict[str, Any]) -> str:
@@ -69,6 +73,10 @@ def _case_element(case: JunitCase) -> ET.Element:
     stem = Path(case.model).stem
     element = ET.Element("testcase", {"classname": f"verify.{stem}", "name": case.claim, "file": case.model})
     report = case.report
+    if report is None and case.interrupted:
+        element.set("time", "0")
+        ET.SubElement(element, "skipped", {"message": "interrupted before this model was checked"})
+        return element
     if report is None:
         element.set("time", "0")
         error = ET.SubElement(element, "error", {"type": "InputError", "message": case.error})
@@ -76,7 +84,11 @@ def _case_element(case: JunitCase) -> ET.Element:
         return element
     element.set("time", f"{report['timing']['seconds']:.3f}")
     verdict = report["verdict"]
-    if verdict == "refuted":
+    if report.get("interrupted") and verdict != "refuted":
+        message = f"{case.claim} INTERRUPTED (not proved): {report['stop_reason']}; {error_rate_text(report)}"
+        error = ET.SubElement(element, "error", {"type": "interrupted", "message": message})
+        error.text = message
+    elif verdict == "refuted":
         failure = ET.SubElement(element, "failure", {"type": "refuted", "message": failure_message(report)})
         failure.text = failure_details(report)
     elif verdict == "unknown":
@@ -90,20 +102,57 @@ def _case_element(case: JunitCase) -> ET.Element:
     return element
 
 
-def build_junit(cases: Sequence[JunitCase]) -> ET.ElementTree:
-    elements = [_case_element(c) for c in cases]
-    failures = sum(1 for c in cases if c.report is not None and c.report["verdict"] == "refuted")
-    errors = len(cases) - failures - sum(1 for c in cases if c.report is not None and c.report["verdict"] == "proved")
-    seconds = sum(c.report["timing"]["seconds"] for c in cases if c.report is not None)
-    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors), "skipped": "0",
-              "time": f"{seconds:.3f}"}
+def _suite(elements: Sequence[ET.Element], seconds: float, interrupted: str | None) -> ET.ElementTree:
+    """Wrap test cases in <testsuites><testsuite>, counting what each element holds."""
+    kinds = [next((child.tag for child in e if child.tag in ("failure", "error", "skipped")), "") for e in elements]
+    counts = {"tests": str(len(elements)), "failures": str(kinds.count("failure")), "errors": str(kinds.count("error")),
+              "skipped": str(kinds.count("skipped")), "time": f"{seconds:.3f}"}
     root = ET.Element("testsuites", {"name": SUITE_NAME, **counts})
     suite = ET.SubElement(root, "testsuite", {"name": SUITE_NAME, **counts})
+    if interrupted:
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", {"name": "interrupted", "value": interrupted})
     suite.extend(elements)
     ET.indent(root)
     return ET.ElementTree(root)
 
 
-def write_junit(cases: Sequence[JunitCase], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    build_junit(cases).write(path, encoding="utf-8", xml_declaration=True)
+def build_junit(cases: Sequence[JunitCase], interrupted: str | None = None) -> ET.ElementTree:
+    seconds = sum(c.report["timing"]["seconds"] for c in cases if c.report is not None)
+    return _suite([_case_element(c) for c in cases], seconds, interrupted)
+
+
+def ci_case(name: str, path: str, claim: str, seconds: float, failures: Sequence[tuple[str, str]],
+            summary: str, *, interrupted: bool = False, not_run: bool = False) -> ET.Element:
+    """One `verify ci` manifest entry: pass, <failure> per unmet criterion, or interrupted."""
+    element = ET.Element("testcase", {"classname": f"verify.ci.{name}", "name": claim, "file": path,
+                                      "time": f"{seconds:.3f}"})
+    if not_run:
+        ET.SubElement(element, "skipped", {"message": "interrupted before this model was checked"})
+        return element
+    if interrupted:
+        error = ET.SubElement(element, "error", {"type": "interrupted", "message": f"{claim} INTERRUPTED: {summary}"})
+        error.text = summary
+    elif failures:
+        text = "; ".join(f"{criterion}: {detail}" for criterion, detail in failures)
+        failure = ET.SubElement(element, "failure", {"type": "regression", "message": text})
+        failure.text = "\n".join(f"{criterion}: {detail}" for criterion, detail in failures)
+    out = ET.SubElement(element, "system-out")
+    out.text = summary
+    return element
+
+
+def build_ci_junit(elements: Sequence[ET.Element], seconds: float, interrupted: str | None = None) -> ET.ElementTree:
+    return _suite(elements, seconds, interrupted)
+
+
+def to_text(tree: ET.ElementTree) -> str:
+    return ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=False).join(
+        ["<?xml version='1.0' encoding='utf-8'?>\n", "\n"])
+
+
+def write_junit(cases: Sequence[JunitCase], path: Path, interrupted: str | None = None) -> None:
+    """Write the XML; a failed write is a one-line InputError (exit 2)."""
+    from verify.report_files import write_text
+
+    write_text(path, to_text(build_junit(cases, interrupted)), "--junit")

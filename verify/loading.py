@@ -6,8 +6,11 @@ rather than run. Every problem becomes an `InputError` whose message is a single
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ W_OH = "linear.weight"
 EXPECTED_NAMES = (W_HI, W_HH, W_OH)
 BIAS_NAMES = ("rnn.bias_ih_l0", "rnn.bias_hh_l0", "linear.bias")
 MAX_FILE_BYTES = 64 * 1024 * 1024
+NESTED_KEYS = ("state_dict", "model", "model_state_dict", "net", "module")  # common checkpoint wrappers
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,28 @@ def sha256_of(path: Path) -> str:
 
 
 def check_model_file(path: Path, kind: str) -> int:
-    """The checks every model format shares (exists, not a folder, readable); returns its size."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
+    """The checks every model format shares (exists, a regular file, readable); returns its size.
+
+    A FIFO or a device (/dev/zero, /dev/stdin) is refused as "not a regular file" before it is
+    read, since reading it could block or never end; a symlink loop is named as such.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: symbolic link loop (too many levels of symbolic links)") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a directory, not {'an' if kind[0] in 'AEIOU' else 'a'} {kind}")
+    if not stat.S_ISREG(info.st_mode):
+        what = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or \
+            stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "special"
+        raise InputError(f"{path}: not a regular file ({what}); give the model file itself")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied")
-    return path.stat().st_size
+    return info.st_size
 
 
 def _read_state_dict(path: Path) -> object:
@@ -95,7 +113,9 @@ def _read_state_dict(path: Path) -> object:
         hint = " (it looks like JSON: pass the .pth file, not its model card)" if head.lstrip()[:1] in (b"{", b"[") else ""
         raise InputError(f"{path}: not a PyTorch state dict file: neither a zip archive nor a pickle{hint}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. quantized or sparse tensors: the one-line error says enough
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "weights_only" in str(exc) or "Unsupported global" in str(exc):
@@ -128,6 +148,11 @@ def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: st
     if not isinstance(state, dict):
         raise InputError(f"{path}: expected a state dict (a dict of tensors), got {type(state).__name__}")
     names = set(state)
+    nested = [str(k) for k in NESTED_KEYS if k in state and isinstance(state[k], dict)]
+    if nested and not set(EXPECTED_NAMES) <= names:
+        key = nested[0]
+        raise InputError(f"{path}: a checkpoint with the state dict nested under {key!r}, not a state dict; "
+                         f"unwrap it first: torch.save(torch.load(FILE, weights_only=True)[{key!r}], 'model.pth')")
     biases = sorted(name for name in names if str(name).endswith("bias") or "bias_" in str(name))
     if biases:
         raise InputError(f"{path}: biases present ({', '.join(map(str, biases))}); only bias-free RNNs are supported")

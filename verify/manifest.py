@@ -10,6 +10,7 @@ error-rate criterion. The format is documented in docs/manifest.md.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,7 @@ class Finding:
     detail: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """The result of checking one entry against its expectation."""
 
@@ -92,16 +93,31 @@ class Outcome:
     sha256: str
     failures: list[Finding] = field(default_factory=list)
     dims: str = "-"  # "d,n" once the model loaded
+    interrupted: bool = False  # the run was stopped by a signal during this entry's check
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
 
+MAX_TIME_BUDGET = 1e6  # seconds (~11.6 days), as `verify check --time-budget`
+
+
 def _number(value: Any, key: str, where: str, *, integer: bool = False) -> float:
     kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
-        raise InputError(f"{where}: {key} must be a non-negative {'integer' if integer else 'number'}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value < 0:
+        raise InputError(f"{where}: {key} must be a finite non-negative {'integer' if integer else 'number'}, "
+                         f"got {value!r}")
+    return value
+
+
+def _rate(table: dict[str, Any], key: str, where: str) -> float | None:
+    """An error-rate threshold: a probability, so a finite number in [0, 1]."""
+    if key not in table:
+        return None
+    value = _number(table[key], key, where)
+    if value > 1:
+        raise InputError(f"{where}: {key} is a probability and must be in [0, 1], got {value!r}")
     return value
 
 
@@ -111,6 +127,8 @@ def _budget(table: dict[str, Any], key: str, where: str, *, integer: bool) -> An
     value = _number(table[key], key, where, integer=integer)
     if value == 0:
         raise InputError(f"{where}: {key} must be positive, got {value!r}")
+    if key == "time_budget" and value > MAX_TIME_BUDGET:
+        raise InputError(f"{where}: {key} must be at most {MAX_TIME_BUDGET:g} seconds, got {value!r}")
     return value
 
 
@@ -141,8 +159,8 @@ def _entry(raw: Any, index: int, defaults: dict[str, Any], base: Path) -> Entry:
             raise InputError(f"{where}: error_rate only accepts 0 (exactly zero); use max_error_rate / min_error_rate "
                              "for a non-zero rate")
         zero = True
-    high = None if "max_error_rate" not in table else _number(table["max_error_rate"], "max_error_rate", where)
-    low = None if "min_error_rate" not in table else _number(table["min_error_rate"], "min_error_rate", where)
+    high = _rate(table, "max_error_rate", where)
+    low = _rate(table, "min_error_rate", where)
     if high is not None and low is not None and low > high:
         raise InputError(f"{where}: min_error_rate {low} is above max_error_rate {high}")
     sha = table.get("sha256")

@@ -16,6 +16,7 @@ from mpmath import mp, mpf
 
 from verify import __version__
 from verify.analysis import CheckResult, RegionOutcome
+from verify.counterexamples import Counterexample
 from verify.linear import Constraint, format_fraction
 from verify.measures import WORKING_DPS, Measure, digits, ray_angle
 from verify.sampling import SampleEstimate
@@ -164,10 +165,15 @@ def build_report(result: CheckResult) -> dict[str, Any]:
             if geometry is not None:
                 item["rays"] = [ray_json(r) for r in geometry.rays]
         misclassified.append(item)
+    counterexamples, total = shown_counterexamples(result)
+    interrupted = bool(getattr(result, "interrupted", False))
     if result.verdict.word == "proved":
         reason = "every region was decided UNSAT (no counterexample) by Z3 over exact rationals"
     elif result.verdict.word == "refuted":
-        reason = f"{len(result.counterexamples)} counterexample(s) found by Z3 over exact rationals"
+        found = f"{total} counterexample(s) found by Z3 over exact rationals"
+        if counterexamples and all(c["measure_zero"] for c in counterexamples) and total == len(counterexamples):
+            found += " (all on boundaries: the violations have measure zero)"
+        reason = found + ("; the run was interrupted before the search finished" if interrupted else "")
     else:
         reason = result.search.stop_reason or "some regions were left undecided"
     report: dict[str, Any] = {
@@ -184,9 +190,11 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         "verdict": result.verdict.word,
         "verdict_reason": reason,
         "complete": result.search.complete,
+        "interrupted": interrupted,
         "stop_reason": result.search.stop_reason,
-        "undecided": list(result.search.undecided_prefixes),
+        "undecided": list(getattr(result, "undecided_regions", None) or result.search.undecided_prefixes),
         "error_rate": measure_json(result.error),
+        "error_rate_lower_bound": measure_json(getattr(result, "error_lower_bound", None)),
         "error_rate_estimate": estimate_json(result.error_estimate),
         "error_rate_strict": measure_json(result.error_strict),
         "tie_measure": measure_json(result.tie),
@@ -198,22 +206,8 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         ),
         "regions": [region_json(o) for o in result.regions],
         "misclassified_cones": misclassified,
-        "counterexamples": [
-            {
-                "region": c.region,
-                "piece": c.piece,
-                "x": list(c.x_float32),
-                "x_exact": vector_json(c.x_exact),
-                "x_float32": list(c.x_float32),
-                "logits_float32": list(c.logits_float32),
-                "expected": c.expected,
-                "predicted": c.predicted_float32,
-                "predicted_exact": c.predicted_exact,
-                "float32_confirmed": c.float32_confirmed,
-                "measure_zero": c.measure_zero,
-            }
-            for c in result.counterexamples
-        ],
+        "counterexamples_total": total,
+        "counterexamples": counterexamples,
         "standardized": {
             "W_hi": _matrix_json([[v] for v in std.network.w_hi]),
             "W_hh": _matrix_json(std.network.w_hh),
@@ -234,6 +228,42 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         "timing": {"seconds": round(result.seconds, 6)},
     }
     return report
+
+
+def counterexample_json(c: Counterexample) -> dict[str, Any]:
+    return {
+        "region": c.region,
+        "piece": c.piece,
+        "x": list(c.x_float32),
+        "x_exact": vector_json(c.x_exact),
+        "x_float32": list(c.x_float32),
+        "logits_float32": list(c.logits_float32),
+        "expected": c.expected,
+        "predicted": c.predicted_float32,
+        "predicted_exact": c.predicted_exact,
+        "float32_confirmed": c.float32_confirmed,
+        "measure_zero": c.measure_zero,
+        "thin": bool(getattr(c, "thin", False)),
+    }
+
+
+def shown_counterexamples(result: CheckResult) -> tuple[list[dict[str, Any]], int]:
+    """The listed counterexamples (a boundary point shared by two regions listed once) and the total found.
+
+    The total counts misclassified cones and distinct boundary violations, before the
+    `--max-counterexamples` cap; it is never below the number listed.
+    """
+    listed: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for c in result.counterexamples:
+        key = tuple(vector_json(c.x_exact))
+        if c.measure_zero and key in seen:
+            continue
+        seen.add(key)
+        listed.append(counterexample_json(c))
+    repeats = len(result.counterexamples) - len(listed)
+    total = int(getattr(result, "counterexamples_total", len(result.counterexamples)))
+    return listed, max(total - repeats, len(listed))
 
 
 def dumps(report: dict[str, Any]) -> str:

@@ -61,6 +61,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Tie measure (maximal logit shared identically): {_measure(report['tie_measure'], ratio=False)}; "
         f"strict error rate (ties count as errors): {_measure(report['error_rate_strict'])}.",
     ]
+    if report.get("interrupted"):
+        lines.insert(3, f"**INTERRUPTED** ({report['stop_reason']}): this report is partial; nothing was proved.")
+        lines.insert(4, "")
+    if report["error_rate"] is None and report.get("error_rate_lower_bound"):
+        bound = report["error_rate_lower_bound"]
+        lines.append(f"- Error rate is **at least** {bound['lower_exact']} (search incomplete: the misclassified "
+                     "cones found so far; the undecided regions may add more).")
     if report["error_rate"] is None and report.get("error_rate_estimate"):
         est = report["error_rate_estimate"]
         lines.append(f"- Error rate ESTIMATE (not exact, not a bound): {est['value']:.6g} +- {est['standard_error']:.2g} "
@@ -119,7 +126,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- region {c['region']}, {c['piece']}: predicts x{c['predicted']} instead of x{c['target']}; "
                      f"measure {_measure(c['measure'])}")
     lines += ["", "## Counterexamples (re-run on the real PyTorch model in float32)", ""]
-    if not report["counterexamples"]:
+    cexs = report["counterexamples"]
+    total = report.get("counterexamples_total", len(cexs))
+    if total > len(cexs):
+        lines += [f"Showing {len(cexs)} of {total} counterexamples (raise `--max-counterexamples` to list more).", ""]
+    if any(c.get("thin") and not c["measure_zero"] for c in cexs):
+        lines += ["*thin*: the cone is too thin for a float32 witness: no float32 point can be trusted to lie "
+                  "inside it, so the exact point `x exact` is the counterexample and float32 says little.", ""]
+    if not cexs:
         lines.append("None.")
     else:
         lines += ["| region | x (float32) | expected | predicted (float32) | logits (float32) | float32 confirmed | x exact |",
@@ -129,7 +143,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             logits = ", ".join(f"{v:.6g}" for v in c["logits_float32"])
             exact = ", ".join(c["x_exact"])
             exact = exact if len(exact) < 80 else exact[:77] + "..."
-            zero = " (boundary only)" if c["measure_zero"] else ""
+            zero = " (boundary only, measure zero)" if c["measure_zero"] else (
+                " (thin: cone too thin for a float32 witness)" if c.get("thin") else "")
             lines.append(f"| {c['region']} | ({x}) | {c['expected']} | {c['predicted']} | ({logits}) | "
                          f"{'yes' if c['float32_confirmed'] else 'no'}{zero} | ({exact}) |")
     lines.append("")

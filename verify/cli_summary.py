@@ -1,0 +1,106 @@
+"""The terminal summary of one JSON report (a few lines per model; -q: one, -v: more)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+THIN = "cone too thin for a float32 witness"
+
+
+def _verdict_line(report: dict[str, Any]) -> str:
+    model = report["model"]
+    return f"{model['path']}: {report['verdict'].upper()} ({report['claim']['name']})" + (
+        " - INTERRUPTED" if report.get("interrupted") else "")
+
+
+def error_rate_lines(report: dict[str, Any]) -> list[str]:
+    err = report["error_rate"]
+    cex = report["counterexamples"]
+    lines = []
+    if err is not None:
+        if err["upper"] == 0:
+            if report["verdict"] == "refuted" and cex and all(c["measure_zero"] for c in cex):
+                lines.append("  error rate: 0 exactly - every violation lies on a boundary ray or plane, a set of "
+                             "measure zero (probability 0 under Gaussian inputs)")
+            else:
+                lines.append("  error rate: 0 exactly")
+        else:
+            lines.append(f"  error rate: {err['exact']} (+- {err['error_bound']}), 1 in {err['one_in']:,.2f}")
+        tie = report["tie_measure"]
+        if tie is not None and tie["value"] > 0:
+            strict = report["error_rate_strict"]
+            strict_text = strict["exact"] if strict is not None else "not computed"
+            lines.append(f"  tie measure: {tie['exact']} (probability that the top logit is shared exactly, where "
+                         f"torch.argmax picks the first); strict error rate: {strict_text} (ties counted as errors)")
+        return lines
+    bound = report.get("error_rate_lower_bound")
+    if bound is not None:
+        lines.append(f"  error rate: at least {bound['lower_exact']} (search incomplete: the misclassified cones "
+                     "found so far; the rest is undecided)")
+    if report.get("error_rate_estimate"):
+        est = report["error_rate_estimate"]
+        lines.append(f"  error rate: ESTIMATE {est['value']:.6g} +- {est['standard_error']:.2g} ({est['method']}, "
+                     "not exact, not a bound)")
+    elif bound is None:
+        lines.append("  error rate: not computed (search incomplete or no certified method)")
+    return lines
+
+
+def counterexample_text(c: dict[str, Any]) -> str:
+    text = f"x = {c['x_float32']} -> predicted {c['predicted']}, expected {c['expected']}"
+    if c["measure_zero"]:
+        text += " (on a boundary: measure zero)"
+    elif c.get("thin"):
+        text += f" ({THIN}; the exact point is x_exact in the report)"
+    elif not c["float32_confirmed"]:
+        text += " (not reproduced in float32)"
+    return text
+
+
+def counterexample_lines(report: dict[str, Any], verbosity: int) -> list[str]:
+    cex = report["counterexamples"]
+    if not cex:
+        return []
+    total = report.get("counterexamples_total", len(cex))
+    confirmed = sum(1 for c in cex if c["float32_confirmed"])
+    thin = sum(1 for c in cex if c.get("thin") and not c["measure_zero"])
+    zero = sum(1 for c in cex if c["measure_zero"])
+    count = f"{total}" if total == len(cex) else f"{total}, showing {len(cex)} of {total}"
+    parts = [f"{confirmed} float32-confirmed"]
+    if thin:
+        parts.append(f"{thin} in a {THIN}")
+    if zero:
+        parts.append(f"{zero} on boundaries (measure zero)")
+    head = f"  counterexamples: {count} ({', '.join(parts)})"
+    if verbosity <= 0:
+        return [f"{head}, e.g. {counterexample_text(cex[0])}"]
+    return [head] + [f"    region {c['region']} [{c['piece']}]: {counterexample_text(c)}" for c in cex]
+
+
+def summary_lines(report: dict[str, Any], verbosity: int = 0) -> list[str]:
+    """The summary of one model: one line with -q (verbosity -1), a few by default, more with -v."""
+    if verbosity < 0:
+        return [_verdict_line(report)]
+    model = report["model"]
+    complete = report["complete"]
+    lines = [
+        f"{model['path']}: M_{{{model['hidden_size']},{model['seq_len']}}}, {model['n_params']} params, "
+        f"sha256 {model['sha256'][:12]}",
+        f"  verdict: {report['verdict'].upper()} ({report['claim']['name']}) - {report['verdict_reason']}",
+    ]
+    if report.get("interrupted"):
+        lines.append(f"  INTERRUPTED: {report['stop_reason'] or 'stopped by a signal'}; this report is partial")
+    lines.append(
+        f"  regions: {len(report['regions'])}{'' if complete else ' (INCOMPLETE: ' + report['stop_reason'] + ')'}, "
+        f"solver checks: {report['solver']['checks']}, {report['timing']['seconds']:.2f} s")
+    lines += error_rate_lines(report)
+    lines += counterexample_lines(report, verbosity)
+    undecided = report["undecided"]
+    if undecided:
+        limit = len(undecided) if verbosity > 0 else 3
+        short = [p if len(p) <= 48 or verbosity > 0 else p[:45] + "..." for p in undecided[:limit]]
+        shown = ", ".join(short) + (" ..." if len(undecided) > limit else "")
+        lines.append(f"  undecided: {len(undecided)} region(s)/subtree(s): {shown}")
+    if verbosity > 0:
+        lines += [f"  note: {note}" for note in report.get("notes", [])]
+    return lines
