@@ -140,6 +140,7 @@ class ExactSolver:
         self.last_reason = ""  # why the last check answered UNKNOWN ("timeout", "interrupted", ...)
         self._interrupted = False
         self._timeout_set: int | None = None
+        self._terms: dict[tuple[tuple[Fraction, ...], Op], z3.BoolRef] = {}
         # A context of its own: Z3's models depend on the history of the context they live
         # in, so a shared global context made witness points vary with what ran before
         # (another model, another test, a worker's earlier subtree under --jobs).
@@ -163,7 +164,13 @@ class ExactSolver:
         self._solver.pop()
 
     def add(self, constraint: Constraint) -> None:
-        self._solver.add(to_z3(constraint, self.xs))
+        # Deep regions repeat constraints (e.g. identical neurons); Z3 shares equal terms anyway,
+        # so building each distinct one once only saves the Python-side construction.
+        key = (constraint.coeffs, constraint.op)
+        term = self._terms.get(key)
+        if term is None:
+            term = self._terms[key] = to_z3(constraint, self.xs)
+        self._solver.add(term)
 
     def add_any(self, constraints: Sequence[Constraint]) -> None:
         """Assert that at least one of the constraints holds."""
