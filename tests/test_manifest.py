@@ -50,10 +50,16 @@ def mc_error(path: Path, samples: int, seed: int) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict]:
-    """One run of `verify ci` over the shipped manifest, shared by the tests below."""
-    target = tmp_path_factory.mktemp("ci") / "ci.json"
-    code, out, err = run("ci", str(MANIFEST), "--json", str(target))
+def ci_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ci")
+
+
+@pytest.fixture(scope="module")
+def shipped(ci_folder: Path) -> tuple[int, str, dict]:
+    """One run of `verify ci` over the shipped manifest (JSON and JUnit in ci_folder), shared below."""
+    folder = ci_folder
+    target = folder / "ci.json"
+    code, out, err = run("ci", str(MANIFEST), "--json", str(target), "--junit", str(folder / "ci.xml"))
     return code, out + err, json.loads(target.read_text())
 
 
@@ -63,6 +69,29 @@ def test_the_zoo_as_shipped_passes(shipped: tuple[int, str, dict]) -> None:
     assert result["passed"] and all(e["passed"] for e in result["entries"])
     assert "FAIL" not in text and "all" in text.splitlines()[-1]
     assert len(result["entries"]) == len(load_manifest(MANIFEST).entries) >= 8
+    assert result["interrupted"] is False
+
+
+def test_ci_writes_junit_one_case_per_entry(shipped: tuple[int, str, dict], ci_folder: Path) -> None:
+    """The gate of docs/ci/github-actions.yml: every entry a passing test case, readable by junitparser."""
+    from junitparser import JUnitXml
+
+    _, _, result = shipped
+    cases = [case for suite in JUnitXml.fromfile(str(ci_folder / "ci.xml")) for case in suite]
+    assert [c.classname for c in cases] == [f"verify.ci.{e['name']}" for e in result["entries"]]
+    assert all(c.is_passed for c in cases)
+
+
+def test_ci_junit_names_the_unmet_criterion(tmp_path: Path) -> None:
+    manifest = tmp_path / "verify.toml"
+    manifest.write_text(f'[[model]]\npath = "{Path("models/handcrafted_2_2.pth").resolve()}"\nverdict = "refuted"\n')
+    code, _, _ = run("ci", str(manifest), "--junit", str(tmp_path / "ci.xml"), "-q")
+    assert code == 1
+    from junitparser import Failure, JUnitXml
+
+    (case,) = [c for s in JUnitXml.fromfile(str(tmp_path / "ci.xml")) for c in s]
+    (failure,) = [r for r in case.result if isinstance(r, Failure)]
+    assert "verdict proved, expected refuted" in failure.message
 
 
 def test_the_zoo_covers_the_required_shapes_and_cards_match_files() -> None:

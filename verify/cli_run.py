@@ -139,5 +139,5 @@ def run_check_model(weights: ModelWeights, options: CheckOptions, *, jobs: int,
     """check_model, sequential or over `jobs` processes, stoppable by `stop`."""
     from verify.parallel import region_source
 
-    source = region_source(jobs, on_region=progress, should_stop=stop)
+    source = region_source(jobs, on_region=progress, stop=stop)
     return check_model(weights, options, on_region=progress, stop=stop, region_source=source)
