@@ -17,12 +17,13 @@ from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 from mpmath import mp, mpf
 
 from tests.conftest import examples
-from verify.analysis import check_model
+from verify.analysis import CheckOptions, check_model
 from verify.float32_bounds import FLOAT64, prediction_certain_at
 from verify.handcrafted import weights_of
 from verify.loading import ModelWeights
@@ -305,3 +306,42 @@ def test_scan_oracle_on_hand_derived_models() -> None:
     one = scan(Net.of(weights_of([1.0], [[0.0]], [[0.0], [2.0]])))
     assert one.lower() <= mpf(3) / 4 <= one.upper()
     assert one.upper() - one.lower() < mpf(2) ** -50
+
+
+# -- faults and interrupts ------------------------------------------------------------------------
+FAULTS_PER_NETWORK = 10
+
+
+@examples(default=100, long=1000)
+@given(networks(max_hidden=2), st.data())
+def test_solver_faults_and_interrupts_never_give_a_wrong_answer(weights: ModelWeights, data: st.DataObject) -> None:
+    """Each example: one tiny random network, the exact scan as oracle, then FAULTS_PER_NETWORK runs
+    with a fault (Z3 unknown, a query timeout, the time budget spent mid-query, or an interrupt) at
+    a random call. 100 examples by default: 1,000 faulty runs. No run may say "proved" or give an
+    exact rate, a refutation needs a wrong point in the oracle, and the lower bound stays below
+    the oracle's upper bound."""
+    from tests.fault_harness import KINDS, Fault, count_checks, install
+    from verify.regions import Budget
+    from verify.report_json import build_report
+
+    oracle = scan(Net.of(weights))
+    with pytest.MonkeyPatch.context() as patch:
+        counter = count_checks(patch)
+        clean = check_model(weights, CheckOptions(estimate_samples=0))
+    assert clean.search.complete and clean.error is not None
+    for _ in range(FAULTS_PER_NETWORK):
+        fault = Fault(data.draw(st.integers(1, counter.calls)), data.draw(st.sampled_from(KINDS)))
+        event(f"fault {fault.kind}")
+        options = CheckOptions(budget=Budget(time_budget=1e5, clock=fault.clock), timeout_ms=None, estimate_samples=0)
+        with pytest.MonkeyPatch.context() as patch:
+            install(patch, fault)
+            result = check_model(weights, options, stop=fault.flag)
+        assert fault.fired
+        report = build_report(result)
+        assert report["verdict"] != "proved" and result.verdict.word != "proved"
+        assert result.error is None and report["error_rate"] is None
+        if result.verdict.word == "refuted":
+            assert oracle.wrong_point or oracle.wrong_arcs
+        bound = result.error_lower_bound
+        assert bound is not None and bound.lower <= oracle.upper() + SLACK
+        assert result.interrupted is (fault.kind == "interrupt")

@@ -8,9 +8,9 @@ Produces a `CheckResult`, pure data that the report writers render. The verdict 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from verify.claims import Cone, KthArgmaxClaim, RegionClaimResult, Verdict, check_region
 from verify.counterexamples import Counterexample, confirm, interior_point
