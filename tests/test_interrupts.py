@@ -73,6 +73,7 @@ def test_sigint_stops_a_multi_model_check_and_keeps_the_partial_reports(slow_mod
     assert "Traceback" not in err and seconds < EXIT_LIMIT, (seconds, err)
     assert "interrupted (SIGINT)" in err and "1 model(s) not checked" in err
     assert "INTERRUPTED" in out
+    assert "of 10:00]" in err  # the progress bar shows elapsed time against the 600 s budget
     reports = json.loads(report.read_text())
     assert isinstance(reports, list) and len(reports) == 1  # the second model never started
     assert reports[0]["interrupted"] is True and reports[0]["complete"] is False

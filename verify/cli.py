@@ -30,12 +30,21 @@ EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
 EXIT_BROKEN_PIPE = 128 + 13  # 141, as a Unix tool killed by SIGPIPE
 
 EXIT_CODES_HELP = """exit codes:
-  0    proved (every model), or the command succeeded
-  1    refuted (a counterexample exists; with several models the worst verdict wins:
-       refuted over unknown over proved); for `verify ci`: a regression
+  0    success (for a check: proved)
+  1    a finding: refuted, a regression, a disagreement (see the command's description)
   2    bad input or usage: one line on stderr, never a traceback
   3    unknown (a budget ran out or the solver could not decide; never "proved")
-  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; partial reports are written
+  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM
+  141  stdout was closed early (e.g. piped into head); nothing more is printed"""
+
+CHECK_EXIT_CODES = """exit codes:
+  0    proved (every model)
+  1    refuted (a counterexample exists); with several models the worst verdict wins:
+       refuted over unknown over proved
+  2    bad input or usage, or an output that cannot be written: one line on stderr, never a traceback
+  3    unknown (a budget ran out or the solver could not decide; never "proved")
+  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; no further model is checked and the
+       partial reports are written, marked interrupted
   141  stdout was closed early (e.g. piped into head); nothing more is printed"""
 
 MAX_SECONDS = 1e6  # ~11.6 days; larger finite values overflow timers (use --no-time-budget for none)

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from verify.analysis import CheckOptions, CheckResult
 from verify.claims import KthArgmaxClaim
-from verify.cli import EXIT_CODES_HELP, Io, bundled_models, count_arg, exit_code_for, positive_seconds, worst_exit_code
+from verify.cli import CHECK_EXIT_CODES, Io, bundled_models, count_arg, exit_code_for, positive_seconds, worst_exit_code
 from verify.cli_run import Progress, SignalStop, run_check_model
 from verify.errors import InputError
 from verify.loading import load_weights
@@ -32,7 +32,7 @@ __all__ = ["CLAIMS", "DEFAULT_TIME_BUDGET", "register", "run_check", "summary_li
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("check", help="prove or refute the claim on every region, exactly", epilog=EXIT_CODES_HELP,
+    p = sub.add_parser("check", help="prove or refute the claim on every region, exactly", epilog=CHECK_EXIT_CODES,
                        description="Prove or refute the claim on every activation region, exactly (Z3 over rationals).")
     p.add_argument("models", nargs="*", metavar="MODEL", help="state dict(s) or .onnx; default: the bundled models/")
     p.add_argument("--json", dest="json_path", metavar="FILE",
