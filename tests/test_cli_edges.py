@@ -23,8 +23,6 @@ import pytest
 import torch
 
 from verify.cli import build_parser, main
-from verify.cli_check import settings_from
-from verify.cli_summary import summary_lines
 from verify.handcrafted import handcrafted_2_2
 from verify.report_markdown import render_markdown
 
@@ -141,6 +139,8 @@ def test_a_reused_report_folder_loses_its_stale_picture(tmp_path: Path) -> None:
 
 # -- 3/4. budgets, timeouts and counts (issues 9 #4, 10 #5) ----------------------------------------
 def test_query_timeout_defaults_to_the_remaining_budget() -> None:
+    from verify.cli_check import settings_from
+
     parser = build_parser()
     assert settings_from(parser.parse_args(["check", HANDCRAFTED])).options().timeout_ms is None
     assert settings_from(parser.parse_args(["check", HANDCRAFTED, "--query-timeout", "2.5"])).options().timeout_ms == 2500
@@ -205,6 +205,8 @@ def test_the_total_is_reported_beyond_the_cap(tmp_path: Path) -> None:
 
 
 def test_thin_cones_are_said_plainly() -> None:
+    from verify.cli_summary import summary_lines
+
     code, out, _ = run("check", M22, "--json", "-")
     report = json.loads(out)
     assert all(c["thin"] is False for c in report["counterexamples"])  # M_{2,2}'s slivers hold float32 witnesses
@@ -237,6 +239,8 @@ def test_ties_and_the_strict_rate_are_glossed() -> None:
 
 
 def test_an_incomplete_search_states_a_lower_bound() -> None:
+    from verify.cli_summary import summary_lines
+
     code, out, _ = run("check", M22, "--json", "-")
     report = json.loads(out)
     report["error_rate_lower_bound"], report["error_rate"] = report["error_rate"], None
