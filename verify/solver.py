@@ -140,6 +140,7 @@ class ExactSolver:
         self.last_reason = ""  # why the last check answered UNKNOWN ("timeout", "interrupted", ...)
         self._interrupted = False
         self._timeout_set: int | None = None
+        self._point: tuple[Fraction, ...] | None = None  # the model of the last SAT answer
         self._terms: dict[tuple[tuple[Fraction, ...], Op], z3.BoolRef] = {}
         # A context of its own: Z3's models depend on the history of the context they live
         # in, so a shared global context made witness points vary with what ran before
@@ -157,13 +158,37 @@ class ExactSolver:
         self._interrupted = True
         self._ctx.interrupt()
 
+    def _cancelled(self, exc: z3.Z3Exception) -> None:
+        """An interrupt that lands between checks cancels the next Z3 call ("push canceled"):
+        harmless once interrupted, since every later check answers UNKNOWN; otherwise re-raised."""
+        if not self._interrupted:
+            raise exc
+
     def push(self) -> None:
-        self._solver.push()
+        if self._interrupted:
+            return
+        try:
+            self._solver.push()
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
 
     def pop(self) -> None:
-        self._solver.pop()
+        if self._interrupted:
+            return
+        try:
+            self._solver.pop()
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
 
     def add(self, constraint: Constraint) -> None:
+        if self._interrupted:
+            return
+        try:
+            self._add(constraint)
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
+
+    def _add(self, constraint: Constraint) -> None:
         # Deep regions repeat constraints (e.g. identical neurons); Z3 shares equal terms anyway,
         # so building each distinct one once only saves the Python-side construction.
         key = (constraint.coeffs, constraint.op)
@@ -174,6 +199,14 @@ class ExactSolver:
 
     def add_any(self, constraints: Sequence[Constraint]) -> None:
         """Assert that at least one of the constraints holds."""
+        if self._interrupted:
+            return
+        try:
+            self._add_any(constraints)
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
+
+    def _add_any(self, constraints: Sequence[Constraint]) -> None:
         self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False, self._ctx))
 
     def check(self) -> Answer:
@@ -184,11 +217,20 @@ class ExactSolver:
         if limit == 0:
             return self._unknown("deadline")
         wanted = NO_TIMEOUT_MS if limit is None else limit
-        if wanted != self._timeout_set:
-            self._solver.set("timeout", wanted)
-            self._timeout_set = wanted
         start = time.perf_counter()
-        result = self._solver.check()
+        self._point = None
+        try:
+            if wanted != self._timeout_set:
+                self._solver.set("timeout", wanted)
+                self._timeout_set = wanted
+            result = self._solver.check()
+            if result == z3.sat:  # read the model now: an interrupt landing later would cancel it
+                self._point = self._read_point()
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
+            self.stats.seconds += time.perf_counter() - start
+            self.stats.checks += 1
+            return self._unknown("interrupted")
         self.stats.seconds += time.perf_counter() - start
         self.stats.checks += 1
         if self._interrupted:
@@ -206,6 +248,11 @@ class ExactSolver:
 
     def model_point(self) -> tuple[Fraction, ...]:
         """The exact rational point of the last SAT answer (unconstrained variables are 0)."""
+        if self._point is None:
+            raise RuntimeError("model_point() without a SAT answer")
+        return self._point
+
+    def _read_point(self) -> tuple[Fraction, ...]:
         model = self._solver.model()
         point = []
         for x in self.xs:
