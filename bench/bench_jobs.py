@@ -2,7 +2,8 @@
 
 For each model: wall time of `check_model` with 1 job and with N jobs (best of `--repeats`),
 the speed-up, and whether the JSON verdict sections (the report less "solver" and "timing")
-are byte-identical. Measured speed-ups need idle cores; so the script also times every subtree
+are byte-identical, and how many worker processes `--jobs N` started (at most one per subtree
+and per logical CPU). Measured speed-ups need idle cores; so the script also times every subtree
 of the split on its own and replays the pool's first-in-first-out schedule for 2, 4, 8 and 16
 workers: the speed-up the split allows on an idle machine with that many cores (the serial
 parts, the split search and the post-processing, included). Models are random Gaussian M_{d,n} (seeded), big enough to have many
@@ -44,16 +45,19 @@ def model(spec: str) -> ModelWeights:
                       path=f"random M_{{{d},{n}}} seed {seed}")
 
 
-def timed(weights: ModelWeights, jobs: int, repeats: int) -> tuple[float, str, int]:
-    best, sections, regions = float("inf"), "", 0
+def timed(weights: ModelWeights, jobs: int, repeats: int) -> tuple[float, str, int, int]:
+    """Best wall time, JSON verdict sections, regions, and worker processes started (0: sequential)."""
+    best, sections, regions, workers = float("inf"), "", 0, 0
     for _ in range(repeats):
+        source = region_source(jobs)
         start = time.perf_counter()
-        result = check_model(weights, CheckOptions(), region_source=region_source(jobs))
+        result = check_model(weights, CheckOptions(), region_source=source)
         best = min(best, time.perf_counter() - start)
         report = build_report(result)
         report.pop("solver"), report.pop("timing")
         sections, regions = dumps(report), len(result.regions)
-    return best, sections, regions
+        workers = len(source.worker_pids) if source is not None else 0
+    return best, sections, regions, workers
 
 
 def fifo_makespan(durations: list[float], workers: int) -> float:
@@ -97,17 +101,18 @@ def main() -> None:
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
           f"load average {os.getloadavg()[0]:.2f} at start")
     ideal = [2, 4, 8, 16]
-    head = "| model | regions | 1 job (s) | " + " | ".join(f"{j} jobs (s) | speed-up | identical" for j in args.jobs)
+    head = "| model | regions | 1 job (s) | " + " | ".join(f"{j} jobs (s) | processes | speed-up | identical"
+                                                       for j in args.jobs)
     head += " | " + " | ".join(f"split allows @{w}" for w in ideal) + " |"
     print(head)
-    print("|" + "---|" * (3 + 3 * len(args.jobs) + len(ideal)))
+    print("|" + "---|" * (3 + 4 * len(args.jobs) + len(ideal)))
     for spec in args.models:
         weights = model(spec)
-        base, sections, regions = timed(weights, 1, args.repeats)
+        base, sections, regions, _ = timed(weights, 1, args.repeats)
         cells = [weights.path.split("/")[-1], str(regions), f"{base:.2f}"]
         for jobs in args.jobs:
-            seconds, other, _ = timed(weights, jobs, args.repeats)
-            cells += [f"{seconds:.2f}", f"{base / seconds:.2f}x", "yes" if other == sections else "NO"]
+            seconds, other, _, workers = timed(weights, jobs, args.repeats)
+            cells += [f"{seconds:.2f}", str(workers), f"{base / seconds:.2f}x", "yes" if other == sections else "NO"]
         cells += [f"{s:.2f}x" for s in predicted_speedups(weights, ideal)]
         print("| " + " | ".join(cells) + " |", flush=True)
     print(json.dumps({"note": "identical = byte-identical JSON verdict sections (report less solver and timing)"}))

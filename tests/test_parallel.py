@@ -141,6 +141,12 @@ def test_jobs_1000_on_a_4_region_model_starts_at_most_one_process_per_subtree(cp
     assert not any(alive(pid) for pid in source.worker_pids)
 
 
+def test_jobs_1000_gives_the_sequential_report(tmp_path: Path) -> None:
+    code1, one = run_json(HANDCRAFTED, tmp_path / "one.json")
+    code2, many = run_json(HANDCRAFTED, tmp_path / "many.json", "--jobs", "1000")
+    assert code1 == code2 == 0 and one == many
+
+
 # -- merge (issue 18: the "complete from the last subtree only" mutant) ------------------------
 
 
