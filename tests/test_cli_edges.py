@@ -238,6 +238,18 @@ def test_ties_and_the_strict_rate_are_glossed() -> None:
     assert "tie measure:" in out and "top logit is shared exactly" in out and "ties counted as errors" in out
 
 
+def test_a_budget_cut_search_states_a_lower_bound_from_the_cones_found() -> None:
+    """M_{2,2} stopped after its first region: the sliver found there is part of the published error
+    (7.7431e-5 in all, shared by two slivers), so the bound is positive and below the total."""
+    code, out, _ = run("check", M22, "--max-regions", "1", "--json", "-")
+    report = json.loads(out)
+    assert code == 1 and report["complete"] is False and report["error_rate"] is None
+    bound = report["error_rate_lower_bound"]
+    assert 0 < bound["lower"] and bound["upper"] < 7.7431e-5
+    code, out, _ = run("check", M22, "--max-regions", "1")
+    assert f"error rate: at least {bound['lower_exact']} (search incomplete" in out
+
+
 def test_an_incomplete_search_states_a_lower_bound() -> None:
     from verify.cli_summary import summary_lines
 

@@ -39,7 +39,8 @@ def error_rate_lines(report: dict[str, Any]) -> list[str]:
                      "found so far; the rest is undecided)")
     if report.get("error_rate_estimate"):
         est = report["error_rate_estimate"]
-        lines.append(f"  error rate: ESTIMATE {est['value']:.6g} +- {est['standard_error']:.2g} ({est['method']}, "
+        label = "error rate: ESTIMATE" if bound is None else "  and an ESTIMATE of it:"
+        lines.append(f"  {label} {est['value']:.6g} +- {est['standard_error']:.2g} ({est['method']}, "
                      "not exact, not a bound)")
     elif bound is None:
         lines.append("  error rate: not computed (search incomplete or no certified method)")
