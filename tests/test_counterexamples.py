@@ -12,7 +12,7 @@ import pytest
 
 from verify.analysis import CheckOptions, check_model
 from verify.claims import Cone, KthArgmaxClaim, first_argmax
-from verify.counterexamples import THIN_SLACK, confirm, interior_point
+from verify.counterexamples import THIN_SLACK, Counterexample, confirm, interior_point
 from verify.float32 import Float32Model
 from verify.geometry import deepest_point, normalized_slack
 from verify.handcrafted import handcrafted_2_2, weights_of
@@ -20,14 +20,14 @@ from verify.linear import Constraint, Op, gt
 from verify.loading import ModelWeights, load_weights
 from verify.lp import maximize
 from verify.network import ExactRNN
-from verify.planted import Tent, planted_network
+from verify.planted import PlantedNetwork, Tent, planted_network
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 CLAIM = KthArgmaxClaim(2)
 
 
 def run_confirm(weights: ModelWeights, x: tuple[F, ...], constraints: tuple[Constraint, ...] = (),
-                measure_zero: bool = False):  # type: ignore[no-untyped-def]
+                measure_zero: bool = False) -> Counterexample:
     return confirm(x, region=0, piece="test", network=ExactRNN.from_weights(weights), model=Float32Model(weights),
                    claim=CLAIM, measure_zero=measure_zero, constraints=constraints)
 
@@ -116,7 +116,7 @@ def test_m22_witnesses_lie_deep_inside_their_slivers_and_are_float32_confirmed()
 # -- thin cones --------------------------------------------------------------------------------
 
 
-def thin_planted():  # type: ignore[no-untyped-def]
+def thin_planted() -> PlantedNetwork:
     """A tent of half-width 2^-22 and height 2 at slope 2^-10: the model is wrong on a wedge of
     slopes narrower than 2^-21 around 2^-10 (phi(t) = 1 - t - 2^23 tent(t) < 0 only where the
     tent exceeds 1 - t, i.e. well inside [m - 2^-22, m + 2^-22]). Every weight is a short dyadic."""
@@ -161,38 +161,38 @@ def test_a_cone_the_float32_point_leaves_is_thin() -> None:
 
 
 def test_a_point_float32_classifies_correctly_is_not_confirmed() -> None:
-    """Handcrafted M_{2,2} at x = (2, 1), by hand: h1 = relu(2, -2) = (2, 0);
-    h2 = relu(-2 + 1, 2 - 1) = (0, 1); logits = (-1, 1): predicts 1 = position of the smaller input."""
-    cex = run_confirm(handcrafted_2_2(), (F(2), F(1)))
-    assert cex.logits_float32 == (-1.0, 1.0)
+    """Handcrafted M_{2,2} at x = (1, 1/2), by hand: h1 = relu(1, -1) = (1, 0);
+    h2 = relu(-1 + 1/2, 1 - 1/2) = (0, 1/2); logits = (-1/2, 1/2): predicts 1, the smaller input."""
+    cex = run_confirm(handcrafted_2_2(), (F(1), F(1, 2)))
+    assert cex.logits_float32 == (-0.5, 0.5)
     assert cex.predicted_float32 == 1 and cex.expected == 1
     assert cex.float32_confirmed is False
 
 
 def test_a_wrong_point_with_a_strict_float32_winner_is_confirmed() -> None:
-    """Output rows swapped: logits (1, -1) at x = (2, 1), predicts 0, the target is 1."""
+    """Output rows swapped: logits (1/2, -1/2) at x = (1, 1/2), predicts 0, the target is 1."""
     swapped = weights_of([1.0, -1.0], [[-1.0, 1.0], [1.0, -1.0]], [[-1.0, 1.0], [1.0, -1.0]])
-    cex = run_confirm(swapped, (F(2), F(1)))
-    assert cex.logits_float32 == (1.0, -1.0) and cex.float32_confirmed is True
+    cex = run_confirm(swapped, (F(1), F(1, 2)))
+    assert cex.logits_float32 == (0.5, -0.5) and cex.float32_confirmed is True
 
 
 def test_a_tie_in_the_float32_logits_is_not_confirmed() -> None:
-    """W_hi = (1, 2^-30), W_hh = 0, W_oh = [[1, 1], [1, 0]]: at x = (2, 1), h2 = (1, 2^-30) and the
-    exact logits are (1 + 2^-30, 1), a strict (wrong) win for 0; float32 rounds 1 + 2^-30 to 1,
-    so PyTorch sees the tie (1, 1) and answers 0 by its tie-break: an accident of rounding."""
+    """W_hi = (1, 2^-30), W_hh = 0, W_oh = [[1, 1], [1, 0]]: at x = (1, 1/2), h2 = (1/2, 2^-31) and
+    the exact logits are (1/2 + 2^-31, 1/2), a strict (wrong) win for 0; float32 rounds 1/2 + 2^-31
+    to 1/2, so PyTorch sees the tie (1/2, 1/2) and answers 0 by its tie-break: an accident of rounding."""
     rounded_tie = weights_of([1.0, 2.0**-30], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
-    cex = run_confirm(rounded_tie, (F(2), F(1)))
-    assert cex.logits_float32 == (1.0, 1.0)
+    cex = run_confirm(rounded_tie, (F(1), F(1, 2)))
+    assert cex.logits_float32 == (0.5, 0.5)
     assert cex.predicted_exact == 0 and cex.predicted_float32 == 0 and cex.expected == 1
     assert cex.float32_confirmed is False
 
 
 def test_a_tie_the_exact_network_shares_is_the_models_answer() -> None:
     """Equal output rows: logits (s, s) identically, in exact arithmetic too; the model really
-    answers 0 everywhere (torch.argmax's first index), which is wrong at x = (2, 1)."""
+    answers 0 everywhere (torch.argmax's first index), which is wrong at x = (1, 1/2)."""
     tied = weights_of([1.0, -1.0], [[-1.0, 1.0], [1.0, -1.0]], [[1.0, 1.0], [1.0, 1.0]])
-    cex = run_confirm(tied, (F(2), F(1)))
-    assert cex.logits_float32 == (1.0, 1.0)  # h2 = (0, 1) as in the handcrafted model, both rows sum it
+    cex = run_confirm(tied, (F(1), F(1, 2)))
+    assert cex.logits_float32 == (0.5, 0.5)  # h2 = (0, 1/2) as in the handcrafted model, both rows sum it
     assert cex.predicted_float32 == 0 and cex.expected == 1
     assert cex.float32_confirmed is True
 
@@ -206,3 +206,12 @@ def test_tied_float32_inputs_are_not_confirmed(x: tuple[F, F]) -> None:
     cex = run_confirm(strict_first, x)
     assert cex.x_float32 == (1.0, 1.0) and cex.logits_float32 == (1.0, 0.0)
     assert cex.float32_confirmed is False
+
+
+def test_a_point_beyond_float32_range_is_scaled_onto_its_ray_first() -> None:
+    """A solver point (2^200, 2^199) overflows float32; on its ray, (1, 1/2) is the same input up
+    to scale, and the handcrafted model is right there (logits (-1/2, 1/2) by hand: h1 = (1, 0),
+    h2 = relu(-1 + 1/2, 1 - 1/2))."""
+    cex = run_confirm(handcrafted_2_2(), (F(2) ** 200, F(2) ** 199), measure_zero=True)
+    assert cex.x_exact == (F(1), F(1, 2)) and cex.x_float32 == (1.0, 0.5)
+    assert cex.logits_float32 == (-0.5, 0.5) and cex.float32_confirmed is False

@@ -77,7 +77,14 @@ def confirm(
     measure_zero: bool,
     constraints: Sequence[Constraint] = (),
 ) -> Counterexample:
-    """Run the float32 model at the float32 point nearest `x_exact`; `constraints`: its cone, if any."""
+    """Run the float32 model at the float32 point nearest `x_exact`; `constraints`: its cone, if any.
+
+    The point is first scaled to max |x_i| = 1 (same ray, same answers: the network and the
+    claim are positively homogeneous), so that a solver's point with huge or tiny coordinates
+    still has a float32 neighbour at float32's finest relative resolution.
+    """
+    if any(v != 0 for v in x_exact):
+        x_exact = normalize_ray(x_exact)
     x32 = np.array([float(v) for v in x_exact], dtype=np.float32)
     logits = model.logits(x32[None, :])[0]
     predicted32 = int(np.argmax(logits))
