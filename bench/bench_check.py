@@ -17,9 +17,9 @@ from pathlib import Path
 
 from mpmath import mpf
 
-from verify.analysis import check_model
-from verify.loading import load_weights
-from verify.sampling import sample_error_rate
+from verify.check.pipeline import check_model
+from verify.formats import load_weights
+from verify.check.sampling import sample_error_rate
 
 DEFAULT_MODELS = ["models/algzoo/2nd_argmax_2_2.pth", "models/handcrafted_2_2.pth"]
 

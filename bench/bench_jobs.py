@@ -23,14 +23,15 @@ import time
 
 import numpy as np
 
-from verify.analysis import CheckOptions, check_model
-from verify.handcrafted import weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.network import ExactRNN
-from verify.parallel import SubtreeTask, merge, region_source, run_subtree, split_prefixes
-from verify.regions import Budget
-from verify.solver import SolverStats
-from verify.report_json import build_report, dumps
+from verify.check.pipeline import CheckOptions, check_model
+from verify.corpus.handcrafted import weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.core.network import ExactRNN
+from verify.check.parallel import SubtreeTask, merge, region_source, run_subtree, split_prefixes
+from verify.check.regions import Budget
+from verify.smt.solver import SolverStats
+from verify.render.json_report import build_report, dumps
 
 DEFAULT_MODELS = ["m22", "4x3:0", "3x4:2", "5x3:1"]
 

@@ -21,12 +21,13 @@ from pathlib import Path
 import torch
 from mpmath import mpf
 
-from verify.analysis import CheckOptions, check_model
-from verify.float32 import SecondArgmaxRNN
-from verify.handcrafted import weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.regions import Budget
-from verify.sampling import kth_argmax_targets, sample_error_rate
+from verify.check.pipeline import CheckOptions, check_model
+from verify.formats.torch_model import SecondArgmaxRNN
+from verify.corpus.handcrafted import weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.check.regions import Budget
+from verify.check.sampling import kth_argmax_targets, sample_error_rate
 
 ALGZOO_16_10 = "models/algzoo/example_2nd_argmax_16_10.pth"
 SIZES = [(2, 3), (3, 3), (4, 3)]

@@ -1,8 +1,8 @@
 """Benchmark: training steps/s (AlgZoo recipe, 1 CPU thread, batch 1024) and Monte Carlo samples/s.
 
-Both use the same forward pass (verify.float32.SecondArgmaxRNN). For each (d, n): wall time of
+Both use the same forward pass (verify.formats.torch_model.SecondArgmaxRNN). For each (d, n): wall time of
 `steps` training steps (after one warm-up run, so torch's lazy start-up is not counted), then
-the samples/s of `verify.sampling.sample_error_rate` on the trained weights.
+the samples/s of `verify.check.sampling.sample_error_rate` on the trained weights.
 
     python bench/bench_train.py [STEPS]
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from verify.handcrafted import weights_of
-from verify.sampling import sample_error_rate
-from verify.training import TrainConfig, train
+from verify.corpus.handcrafted import weights_of
+from verify.check.sampling import sample_error_rate
+from verify.corpus.training import TrainConfig, train
 
 SHAPES = [(2, 2), (3, 2), (4, 2), (8, 2), (2, 3), (4, 3), (16, 10)]
 

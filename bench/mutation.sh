@@ -20,13 +20,13 @@ JOBS="${MUTATION_JOBS:-2}"
 
 # group | modules to mutate | tests that must kill them
 GROUPS_TABLE="
-measures|verify/measures.py verify/geometry.py verify/linear.py verify/solid_angles.py|tests/test_measures.py
-float32|verify/float32_bounds.py|tests/test_float32_band.py
-search|verify/regions.py verify/solver.py verify/claims.py|tests/test_exact_2d.py tests/test_planted.py tests/test_budgets.py
-confirm|verify/counterexamples.py verify/analysis.py|tests/test_exact_2d.py tests/test_cones_n3.py
-merge|verify/parallel.py|tests/test_parallel.py
-replay|verify/replay.py|tests/test_replay.py tests/test_encodings.py
-verdict|verify/cli_check.py|tests/test_cli.py
+measures|verify/geometry/measure.py verify/geometry/planar.py verify/core/linear.py verify/geometry/solid.py|tests/test_measures.py
+float32|verify/check/float32_band.py|tests/test_float32_band.py
+search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py|tests/test_exact_2d.py tests/test_planted.py tests/test_budgets.py
+confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_exact_2d.py tests/test_cones_n3.py
+merge|verify/check/parallel.py|tests/test_parallel.py
+replay|verify/smt/replay.py|tests/test_replay.py tests/test_encodings.py
+verdict|verify/cli/check.py|tests/test_cli.py
 "
 STABLE="measures float32"
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from verify.analysis import StopFlag
-from verify.solver import Answer, ExactSolver
+from verify.check.pipeline import StopFlag
+from verify.smt.solver import Answer, ExactSolver
 
 KINDS = ("unknown", "timeout", "budget", "interrupt")
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 from mpmath import iv, mp, mpf
 
-from verify.network import ExactRNN
+from verify.core.network import ExactRNN
 
 
 def first_argmax(values) -> int:  # type: ignore[no-untyped-def]

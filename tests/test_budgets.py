@@ -17,14 +17,14 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-import verify.cli_check
+import verify.cli.check
 from tests.conftest import examples
 from tests.test_property import networks
-from verify.analysis import CheckOptions, StopFlag, check_model
-from verify.cli import main
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import ModelWeights
-from verify.regions import Budget
+from verify.check.pipeline import CheckOptions, StopFlag, check_model
+from verify.cli.main import main
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.weights import ModelWeights
+from verify.check.regions import Budget
 
 
 
@@ -82,7 +82,7 @@ class SteppingClock:
 def test_time_budget_on_a_correct_model_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A fake clock injected through Budget (no wall-clock race): a budget of 3 s ends the run
     after a few clock readings, whatever the machine's speed."""
-    monkeypatch.setattr(verify.cli_check, "Budget", functools.partial(Budget, clock=SteppingClock()))
+    monkeypatch.setattr(verify.cli.check, "Budget", functools.partial(Budget, clock=SteppingClock()))
     path = handcrafted_file(tmp_path)
     code, out, _ = run_cli("check", str(path), "--time-budget", "3", "--report", str(tmp_path / "r"),
                            "--json", str(tmp_path / "r.json"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from verify.cli.main import main
 
 ALGZOO_2_2 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"

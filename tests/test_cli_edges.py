@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from verify.cli import build_parser, main
-from verify.handcrafted import handcrafted_2_2
-from verify.report_markdown import render_markdown
+from verify.cli.main import build_parser, main
+from verify.corpus.handcrafted import handcrafted_2_2
+from verify.render.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 M22 = str(ROOT / "models/algzoo/2nd_argmax_2_2.pth")
@@ -139,7 +139,7 @@ def test_a_reused_report_folder_loses_its_stale_picture(tmp_path: Path) -> None:
 
 # -- 3/4. budgets, timeouts and counts (issues 9 #4, 10 #5) ----------------------------------------
 def test_query_timeout_defaults_to_the_remaining_budget() -> None:
-    from verify.cli_check import settings_from
+    from verify.cli.check import settings_from
 
     parser = build_parser()
     assert settings_from(parser.parse_args(["check", HANDCRAFTED])).options().timeout_ms is None
@@ -205,7 +205,7 @@ def test_the_total_is_reported_beyond_the_cap(tmp_path: Path) -> None:
 
 
 def test_thin_cones_are_said_plainly() -> None:
-    from verify.cli_summary import summary_lines
+    from verify.render.text import summary_lines
 
     code, out, _ = run("check", M22, "--json", "-")
     report = json.loads(out)
@@ -217,7 +217,7 @@ def test_thin_cones_are_said_plainly() -> None:
 
 
 def test_a_violation_of_measure_zero_is_said_plainly_and_listed_once(tmp_path: Path) -> None:
-    from verify.planted import planted_network, tent_of_kind
+    from verify.corpus.planted import planted_network, tent_of_kind
 
     planted = planted_network([tent_of_kind("touch", F(-1, 2), F(1, 4), -1)])
     path = tmp_path / "touch.pth"
@@ -251,7 +251,7 @@ def test_a_budget_cut_search_states_a_lower_bound_from_the_cones_found() -> None
 
 
 def test_an_incomplete_search_states_a_lower_bound() -> None:
-    from verify.cli_summary import summary_lines
+    from verify.render.text import summary_lines
 
     code, out, _ = run("check", M22, "--json", "-")
     report = json.loads(out)

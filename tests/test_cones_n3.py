@@ -1,6 +1,6 @@
 """Issue 3: regions as polyhedral cones in R^n and the exact n = 3 error rate.
 
-Oracles used here never call the region search, the solver or `verify.solid_angles` unless
+Oracles used here never call the region search, the solver or `verify.geometry.solid` unless
 the test says it compares two independent implementations: textbook solid angles, hand
 derivations (in the docstrings), the Van Oosterom-Strackee triangle formula, brute-force ray
 enumeration, a meridian scan of the sphere with the float64 forward pass, and Monte Carlo on
@@ -20,20 +20,22 @@ import pytest
 import torch
 from mpmath import mp, mpf
 
-from verify.analysis import CheckOptions, CheckResult, check_model
-from verify.claims import Verdict
-from verify.cli import main
-from verify.geometry import normalize_ray
-from verify.handcrafted import weights_of
-from verify.linear import Constraint, Op, dot
-from verify.loading import ModelWeights, load_weights
-from verify.measures import cone_measure, cone_measure_2d
-from verify.network import ExactRNN
-from verify.regions import Budget
-from verify.report_json import build_report
-from verify.report_markdown import render_markdown
-from verify.sampling import kth_argmax_targets, sample_error_rate
-from verify.solid_angles import cone_geometry, cone_measure_nd, extreme_rays, rank
+from verify.check.pipeline import CheckOptions, CheckResult, check_model
+from verify.check.claims import Verdict
+from verify.cli.main import main
+from verify.geometry.planar import normalize_ray
+from verify.corpus.handcrafted import weights_of
+from verify.core.linear import Constraint, Op, dot
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.geometry import cone_measure
+from verify.geometry.planar import cone_measure_2d
+from verify.core.network import ExactRNN
+from verify.check.regions import Budget
+from verify.render.json_report import build_report
+from verify.render.markdown import render_markdown
+from verify.check.sampling import kth_argmax_targets, sample_error_rate
+from verify.geometry.solid import cone_geometry, cone_measure_nd, extreme_rays, rank
 
 ALGZOO_2_2 = Path("models/algzoo/2nd_argmax_2_2.pth")
 ALGZOO_16_10 = Path("models/algzoo/example_2nd_argmax_16_10.pth")
@@ -286,7 +288,7 @@ def test_threshold_model_has_the_hand_derived_error(threshold: CheckResult) -> N
 
 def quick_train(hidden: int, seq_len: int, *, seed: int, steps: int) -> ModelWeights:
     """A few hundred AdamW steps of the AlgZoo task: a genuine float32 model in about a second."""
-    from verify.float32 import SecondArgmaxRNN
+    from verify.formats.torch_model import SecondArgmaxRNN
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -424,7 +426,7 @@ def test_n3_report_table_and_picture(trained: CheckResult, tmp_path: Path) -> No
     text = render_markdown(report)
     assert "solid angle (sr)" in text and "extreme rays" in text
     assert all(c["rays"] for c in report["misclassified_cones"])
-    from verify.report_files import write_report_dir
+    from verify.render.files import write_report_dir
 
     written = write_report_dir(trained, report, tmp_path)
     png = tmp_path / "partition.png"
@@ -434,7 +436,7 @@ def test_n3_report_table_and_picture(trained: CheckResult, tmp_path: Path) -> No
 def test_sphere_projection_is_equal_area() -> None:
     """Lambert's projection: a polar cap of height h has area 2 pi h on the sphere and pi rho^2 on
     the disc; uniform points on the sphere land uniformly (by area) on the two discs."""
-    from verify.picture_sphere import CENTRE, from_disc, to_disc
+    from verify.render.picture_sphere import CENTRE, from_disc, to_disc
 
     rng = np.random.default_rng(4)
     v = rng.standard_normal((200_000, 3))
@@ -509,7 +511,7 @@ def test_time_budget_never_proves_and_estimates_instead(trained: CheckResult) ->
 
 
 def test_check_has_a_default_time_budget_that_can_be_lifted(tmp_path: Path) -> None:
-    from verify.cli_check import DEFAULT_TIME_BUDGET
+    from verify.cli.check import DEFAULT_TIME_BUDGET
 
     assert 0 < DEFAULT_TIME_BUDGET <= 600
     for bad in (["--time-budget", "0"], ["--query-timeout", "-1"], ["--time-budget", "nan"]):

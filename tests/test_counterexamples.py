@@ -10,17 +10,19 @@ from fractions import Fraction as F
 
 import pytest
 
-from verify.analysis import CheckOptions, check_model
-from verify.claims import Cone, KthArgmaxClaim, first_argmax
-from verify.counterexamples import THIN_SLACK, Counterexample, confirm, interior_point
-from verify.float32 import Float32Model
-from verify.geometry import deepest_point, normalized_slack
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.linear import Constraint, Op, gt
-from verify.loading import ModelWeights, load_weights
-from verify.lp import maximize
-from verify.network import ExactRNN
-from verify.planted import PlantedNetwork, Tent, planted_network
+from verify.check.pipeline import CheckOptions, check_model
+from verify.check.claims import Cone
+from verify.core.claim import KthArgmaxClaim, first_argmax
+from verify.check.counterexamples import THIN_SLACK, Counterexample, confirm, interior_point
+from verify.formats.torch_model import Float32Model
+from verify.geometry.planar import deepest_point, normalized_slack
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.linear import Constraint, Op, gt
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.geometry.lp import maximize
+from verify.core.network import ExactRNN
+from verify.corpus.planted import PlantedNetwork, Tent, planted_network
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 CLAIM = KthArgmaxClaim(2)

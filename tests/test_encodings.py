@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import z3
 
-from verify.analysis import CheckOptions, check_model
-from verify.cli import main
-from verify.loading import load_weights
-from verify.smtlib_export import write_encodings
+from verify.check.pipeline import CheckOptions, check_model
+from verify.cli.main import main
+from verify.formats import load_weights
+from verify.render.encodings import write_encodings
 
 ENCODINGS = Path("encodings")
 REPO = Path(__file__).resolve().parent.parent

@@ -11,13 +11,13 @@ import pytest
 from mpmath import mp, mpf
 
 from tests.oracles import angular_scan_error, first_argmax
-from verify.analysis import CheckResult, check_model
-from verify.claims import Verdict
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import load_weights
-from verify.network import ExactRNN
-from verify.sampling import sample_error_rate
-from verify.standardize import standardize
+from verify.check.pipeline import CheckResult, check_model
+from verify.check.claims import Verdict
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.formats import load_weights
+from verify.core.network import ExactRNN
+from verify.check.sampling import sample_error_rate
+from verify.check.standardize import standardize
 
 ALGZOO_2_2 = Path("models/algzoo/2nd_argmax_2_2.pth")
 
@@ -41,7 +41,7 @@ def test_handcrafted_is_proved_with_error_exactly_zero(handcrafted: CheckResult)
 
 
 def test_handcrafted_logits_match_the_hand_derivation() -> None:
-    """Delta = logit_1 - logit_0 = 2 (x0 - x1) everywhere (see verify.handcrafted)."""
+    """Delta = logit_1 - logit_0 = 2 (x0 - x1) everywhere (see verify.corpus.handcrafted)."""
     net = ExactRNN.from_weights(handcrafted_2_2())
     rng = np.random.default_rng(1)
     for x0, x1 in rng.integers(-1000, 1000, size=(200, 2)):
@@ -190,7 +190,7 @@ def test_random_small_networks_agree_with_the_scan(seed: int) -> None:
 
 def _exact_pattern(net: ExactRNN, x: tuple[Fraction, Fraction]) -> tuple[tuple[bool, ...], ...] | None:
     """Which neurons are active at each step, by the exact forward pass; None on a region boundary
-    (some pre-activation exactly 0). Written here from the RNN's definition, not from verify.regions."""
+    (some pre-activation exactly 0). Written here from the RNN's definition, not from verify.check.regions."""
     d = len(net.w_hi)
     h = [Fraction(0)] * d
     pattern = []

@@ -17,13 +17,14 @@ import torch
 import vnnlib
 from onnx import TensorProto, helper, numpy_helper
 
-from verify.analysis import check_model
-from verify.cli import main
-from verify.float32 import build_module
-from verify.handcrafted import weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.network import ExactRNN
-from verify.onnx_export import build_onnx
+from verify.check.pipeline import check_model
+from verify.cli.main import main
+from verify.formats.torch_model import build_module
+from verify.corpus.handcrafted import weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.core.network import ExactRNN
+from verify.formats.onnx_out import build_onnx
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 M16 = "models/algzoo/example_2nd_argmax_16_10.pth"

@@ -15,13 +15,14 @@ from mpmath import mpf
 
 from tests.conftest import M22_PATH, long_run
 from tests.fault_harness import KINDS, Fault, count_checks, install
-from verify.analysis import CheckOptions, CheckResult, check_model
-from verify.claims import Verdict
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.parallel import region_source
-from verify.regions import Budget, parse_pattern
-from verify.report_json import build_report
+from verify.check.pipeline import CheckOptions, CheckResult, check_model
+from verify.check.claims import Verdict
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.check.parallel import region_source
+from verify.check.regions import Budget, parse_pattern
+from verify.render.json_report import build_report
 
 BUDGET_S = 100_000.0  # on the fault's fake clock: only the "budget" fault spends it
 

@@ -22,14 +22,15 @@ from hypothesis import strategies as st
 from mpmath import mpf
 
 from tests.conftest import examples
-from verify.analysis import CheckOptions, CheckResult, check_model
-from verify.float32 import Float32Model
-from verify.float32_bounds import (FLOAT32, FLOAT64, Float32Band, prediction_certain_at, toy_format,
+from verify.check.pipeline import CheckOptions, CheckResult, check_model
+from verify.formats.torch_model import Float32Model
+from verify.check.float32_band import (FLOAT32, FLOAT64, Float32Band, prediction_certain_at, toy_format,
                                    uncertain_band)
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.planted import planted_network, tent_of_kind
-from verify.report_json import build_report
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.corpus.planted import planted_network, tent_of_kind
+from verify.render.json_report import build_report
 
 
 def exact_check(weights: ModelWeights) -> CheckResult:

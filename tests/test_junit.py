@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from junitparser import Error, Failure, JUnitXml
 
-from verify.cli import main
-from verify.float32 import build_module
-from verify.loading import load_weights
+from verify.cli.main import main
+from verify.formats.torch_model import build_module
+from verify.formats import load_weights
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"

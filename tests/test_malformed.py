@@ -1,7 +1,7 @@
 """Malformed model files: each is refused with exit code 2 and one clear line, never a traceback,
 and nothing in the file is ever executed.
 
-Every case builds its file in a temporary folder and runs `verify.cli.main` in-process, so a
+Every case builds its file in a temporary folder and runs `verify.cli.main.main` in-process, so a
 traceback would surface as an exception (failing the test) and stderr is checked line by line.
 """
 
@@ -18,9 +18,10 @@ from typing import Callable
 import pytest
 import torch
 
-from verify.cli import main
-from verify.handcrafted import handcrafted_2_2
-from verify.loading import MAX_FILE_BYTES, W_HH, W_HI, W_OH
+from verify.cli.main import main
+from verify.corpus.handcrafted import handcrafted_2_2
+from verify.core.weights import W_HH, W_HI, W_OH
+from verify.formats.files import MAX_FILE_BYTES
 
 MARKER = "payload-ran.marker"
 

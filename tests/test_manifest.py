@@ -15,9 +15,9 @@ import pytest
 import torch
 from mpmath import mpf
 
-from verify.cli import main
-from verify.manifest import Entry, Expectation, judge, load_manifest
-from verify.measures import Measure
+from verify.cli.main import main
+from verify.ci.manifest import Entry, Expectation, judge, load_manifest
+from verify.geometry.measure import Measure
 
 if sys.version_info >= (3, 11):
     import tomllib

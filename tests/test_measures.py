@@ -16,12 +16,13 @@ from fractions import Fraction as F
 import pytest
 from mpmath import iv, mp, mpf
 
-from verify.geometry import cross2, extreme_rays_2d, line_rays_in_cone_2d, normalize_ray, normals, ray_in_closed_cone
-from verify.linear import (Constraint, Op, dot, format_fraction, ge, gt, is_zero, smt_constraint, smt_disjunction,
-                           smt_rational, smt_term, sub, unit)
-from verify.measures import (ZERO, Measure, angle_between, cone_measure, cone_measure_2d, digits, from_interval,
-                             ray_angle, total)
-from verify.solid_angles import (cone_geometry, extreme_rays, geometry_measure, girard_area, gram_det,
+from verify.geometry.planar import cross2, extreme_rays_2d, line_rays_in_cone_2d, normalize_ray, normals, ray_in_closed_cone
+from verify.core.linear import Constraint, Op, dot, format_fraction, ge, gt, is_zero, sub, unit
+from verify.smt.smtlib import smt_constraint, smt_disjunction, smt_rational, smt_term
+from verify.geometry import cone_measure
+from verify.geometry.measure import ZERO, Measure, digits, from_interval, total
+from verify.geometry.planar import angle_between, cone_measure_2d, ray_angle
+from verify.geometry.solid import (cone_geometry, extreme_rays, geometry_measure, girard_area, gram_det,
                                  interior_angle, project_out, rank, wedge_angle)
 
 WIDTH = mpf(10) ** -50  # the code carries 60 digits; any honest enclosure here is far narrower

@@ -29,13 +29,14 @@ from tests.fixtures.onnx.build import (
     trick_zero_state,
     with_rnn_inputs,
 )
-from verify.cli import main
-from verify.errors import InputError
-from verify.float32 import build_module
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import ModelWeights, load_weights
-from verify.onnx_export import build_onnx
-from verify.onnx_import import _confirm, recover
+from verify.cli.main import main
+from verify.core.errors import InputError
+from verify.formats.torch_model import build_module
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.weights import ModelWeights
+from verify.formats import load_weights
+from verify.formats.onnx_out import build_onnx
+from verify.formats.onnx_in import _confirm, recover
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 MODELS = {"handcrafted": handcrafted_2_2, "M22": lambda: load_weights(M22)}

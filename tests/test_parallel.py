@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import torch
 
-from verify.analysis import CheckOptions, StopFlag, check_model
-from verify.claims import Verdict
-from verify.cli import main
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.loading import load_weights
-from verify.network import ExactRNN
-from verify.parallel import (ParallelRegions, SubtreeResult, SubtreeTask, merge, region_source, run_subtree,
+from verify.check.pipeline import CheckOptions, StopFlag, check_model
+from verify.check.claims import Verdict
+from verify.cli.main import main
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.formats import load_weights
+from verify.core.network import ExactRNN
+from verify.check.parallel import (ParallelRegions, SubtreeResult, SubtreeTask, merge, region_source, run_subtree,
                              split_prefixes, worker_count)
-from verify.regions import Budget
-from verify.solver import SolverStats
+from verify.check.regions import Budget
+from verify.smt.solver import SolverStats
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
 HANDCRAFTED = "models/handcrafted_2_2.pth"
@@ -232,7 +232,7 @@ def test_a_stop_keeps_finished_subtrees_and_reaps_hung_workers(monkeypatch: pyte
     weights = load_weights(M22)
     first = split_prefixes(ExactRNN.from_weights(weights), 2, SolverStats())[0]
     monkeypatch.setattr(f"{__name__}.FINISHING", [first])
-    monkeypatch.setattr("verify.parallel.run_subtree", first_subtree_only)
+    monkeypatch.setattr("verify.check.parallel.run_subtree", first_subtree_only)
     sequential = check_model(weights, CheckOptions(estimate_samples=0))
     flag = StopFlag()
     source = ParallelRegions(2, on_region=lambda *_: flag.set("interrupted (test)"), stop=flag, cpus=2)
@@ -259,9 +259,9 @@ def test_a_stop_before_the_run_starts_no_process() -> None:
 HANG_SCRIPT = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-import verify.parallel as parallel
-from verify.analysis import CheckOptions, check_model
-from verify.handcrafted import handcrafted_2_2
+import verify.check.parallel as parallel
+from verify.check.pipeline import CheckOptions, check_model
+from verify.corpus.handcrafted import handcrafted_2_2
 
 def hang(task):
     time.sleep(600)

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 from mpmath import mpf
 
 from tests.conftest import examples
-from verify.analysis import CheckResult, check_model
-from verify.cli import main
-from verify.geometry import cross2, extreme_rays_2d, normalize_ray
-from verify.network import ExactRNN
-from verify.planted import (KINDS, PlantedNetwork, Tent, Wedge, all_kinds_examples, neurons_for,
+from verify.check.pipeline import CheckResult, check_model
+from verify.cli.main import main
+from verify.geometry.planar import cross2, extreme_rays_2d, normalize_ray
+from verify.core.network import ExactRNN
+from verify.corpus.planted import (KINDS, PlantedNetwork, Tent, Wedge, all_kinds_examples, neurons_for,
                             planted_network, random_planted, tent_of_kind)
 
 # The oracle (planted.error_rate) sums a few atans at 70 digits: it is within 1e-68 of the truth. The

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from mpmath import mp, mpf
 
 from tests.conftest import examples
-from verify.analysis import CheckOptions, check_model
-from verify.float32_bounds import FLOAT64, prediction_certain_at
-from verify.handcrafted import weights_of
-from verify.loading import ModelWeights
-from verify.network import ExactRNN
+from verify.check.pipeline import CheckOptions, check_model
+from verify.check.float32_band import FLOAT64, prediction_certain_at
+from verify.corpus.handcrafted import weights_of
+from verify.core.weights import ModelWeights
+from verify.core.network import ExactRNN
 
 CORNERS = ((1, -1), (1, 1), (-1, 1), (-1, -1))  # counter-clockwise; each side spans a quarter turn
 INITIAL = 32  # brackets per side in the first pass (a power of two: all points stay dyadic)
@@ -294,7 +294,7 @@ def test_float64_band_is_sound_at_random_points(weights: ModelWeights, data: st.
 
 def test_scan_oracle_on_hand_derived_models() -> None:
     """The oracle itself, on answers derived by hand."""
-    from verify.handcrafted import handcrafted_2_2
+    from verify.corpus.handcrafted import handcrafted_2_2
 
     exact_correct = scan(Net.of(handcrafted_2_2()))  # exactly correct: error 0
     assert not exact_correct.wrong_arcs and exact_correct.upper() < mpf(2) ** -50
@@ -321,8 +321,8 @@ def test_solver_faults_and_interrupts_never_give_a_wrong_answer(weights: ModelWe
     exact rate, a refutation needs a wrong point in the oracle, and the lower bound stays below
     the oracle's upper bound."""
     from tests.fault_harness import KINDS, Fault, count_checks, install
-    from verify.regions import Budget
-    from verify.report_json import build_report
+    from verify.check.regions import Budget
+    from verify.render.json_report import build_report
 
     oracle = scan(Net.of(weights))
     with pytest.MonkeyPatch.context() as patch:

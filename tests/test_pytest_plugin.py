@@ -9,10 +9,10 @@ import pytest
 
 # Imported here, before any inline run: pytester drops modules first imported during a run,
 # and numpy / torch cannot be imported twice in one process.
-import verify.analysis  # noqa: F401
-import verify.junit  # noqa: F401
-import verify.parallel  # noqa: F401
-import verify.report_json  # noqa: F401
+import verify.check.pipeline  # noqa: F401
+import verify.render.junit  # noqa: F401
+import verify.check.parallel  # noqa: F401
+import verify.render.json_report  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
@@ -27,13 +27,13 @@ def _only_this_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def plugin_args() -> list[str]:
-    return ["-p", "verify.pytest_plugin"]
+    return ["-p", "verify.ci.pytest_plugin"]
 
 
 def test_the_entry_point_is_declared() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"]["relu_verify"] == "verify.pytest_plugin"
+    assert project["entry-points"]["pytest11"]["relu_verify"] == "verify.ci.pytest_plugin"
 
 
 def test_proved_passes_and_refuted_fails_with_counterexample_and_error_rate(pytester: pytest.Pytester) -> None:

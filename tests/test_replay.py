@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from verify import replay
-from verify.analysis import CheckOptions, check_model
-from verify.cli import main
-from verify.loading import load_weights
-from verify.replay import declared_queries, encoding_folders, replay_folder, run_cvc5, run_z3
-from verify.smtlib_export import write_encodings
-from verify.smtlib_reader import Atom, AtomKind, Command, Script, ScriptRefused, SList
+from verify.smt import replay
+from verify.check.pipeline import CheckOptions, check_model
+from verify.cli.main import main
+from verify.formats import load_weights
+from verify.smt.replay import declared_queries, encoding_folders, replay_folder, run_cvc5, run_z3
+from verify.render.encodings import write_encodings
+from verify.smt.reader import Atom, AtomKind, Command, Script, ScriptRefused, SList
 
 ENCODINGS = Path("encodings")
 M22 = "models/algzoo/2nd_argmax_2_2.pth"

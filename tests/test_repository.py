@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.loading import load_weights
+from verify.formats import load_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 ALGZOO = ROOT / "models" / "algzoo"

@@ -7,12 +7,12 @@ from __future__ import annotations
 import threading
 from fractions import Fraction
 
-from verify.analysis import CheckOptions, StopFlag, check_model, evaluate_regions
-from verify.claims import Verdict
-from verify.handcrafted import handcrafted_2_2, weights_of
-from verify.network import ExactRNN
-from verify.regions import Budget, RegionSearch
-from verify.solver import SolverStats
+from verify.check.pipeline import CheckOptions, StopFlag, check_model, evaluate_regions
+from verify.check.claims import Verdict
+from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.network import ExactRNN
+from verify.check.regions import Budget, RegionSearch
+from verify.smt.solver import SolverStats
 
 
 def identical_neurons(d: int, w: Fraction, a: Fraction, o: tuple[Fraction, Fraction]) -> ExactRNN:

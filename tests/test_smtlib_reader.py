@@ -7,8 +7,8 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.replay import run_cvc5, run_z3
-from verify.smtlib_reader import (
+from verify.smt.replay import run_cvc5, run_z3
+from verify.smt.reader import (
     MAX_DEPTH, Atom, AtomKind, ScriptRefused, SList, parse_script, read_sexprs, render,
 )
 

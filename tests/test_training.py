@@ -14,8 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from verify.cli import main
-from verify.training import TrainConfig, lr_factor, state_dict_bytes, train
+from verify.cli.main import main
+from verify.corpus.training import TrainConfig, lr_factor, state_dict_bytes, train
 
 TINY = dict(hidden_size=2, seq_len=2, sequences=16 * 1024, eval_samples=4096)
 

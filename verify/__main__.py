@@ -1,5 +1,5 @@
 """`python -m verify` is the `verify` console script."""
 
-from verify.cli import console_main
+from verify.cli.main import console_main
 
 console_main()

@@ -1,0 +1,112 @@
+"""Counterexamples: an exact point deep inside each misclassified cone, re-run in float32.
+
+A witness is only called a counterexample of the real model after PyTorch, in float32, has
+been run on its nearest float32 point; `float32_confirmed` records whether it too is wrong,
+with a decisive float32 argmax (a float32 tie that the exact network does not share is an
+accident of rounding, settled by PyTorch's tie-break: it confirms nothing). Each witness is
+the cone's deepest point (the largest smallest normalized slack, geometry.deepest_point): if
+any float32 point can show the error, that one can. `thin` says when no float32 witness can
+be trusted at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from verify.check.claims import Cone
+from verify.core.claim import KthArgmaxClaim, first_argmax
+from verify.formats.torch_model import Float32Model
+from verify.geometry.planar import deepest_point, normalize_ray, normalized_slack
+from verify.core.linear import Constraint
+from verify.core.network import ExactRNN
+
+# A witness whose normalized slack is below this (16 float32 ulps of 1) is "thin": float32
+# rounding of the input alone moves a normalized constraint by up to 2^-24, and the float32
+# forward pass adds errors of its own, so its float32 verdict says little about the cone.
+THIN_SLACK = Fraction(1, 2**20)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    region: int
+    piece: str
+    x_exact: tuple[Fraction, ...]
+    x_float32: tuple[float, ...]
+    expected: int  # right answer at the float32 point
+    predicted_exact: int  # the exact network's prediction at x_exact
+    predicted_float32: int  # PyTorch's prediction at the float32 point
+    logits_float32: tuple[float, ...]
+    float32_confirmed: bool
+    measure_zero: bool  # found on a boundary only, not inside a cone of positive measure
+    thin: bool = False  # no float32 witness can be trusted: a boundary point, or a cone too thin
+    slack: Fraction | None = None  # normalized slack of x_exact in its cone (None: no cone given)
+
+    @property
+    def x_float32_exact(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(v) for v in self.x_float32)
+
+
+def interior_point(cone: Cone, n: int) -> tuple[Fraction, ...]:
+    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better."""
+    point = deepest_point(cone.constraints, n, cone.witness)
+    if point is not None and all(c.strict().holds(point) for c in cone.constraints):
+        return point
+    return normalize_ray(cone.witness)
+
+
+def decisive(logits32: np.ndarray, exact: Sequence[Fraction]) -> bool:
+    """The float32 argmax is the model's answer, not an accident of rounding: a strict winner,
+    or the very tie that the exact network has at the same point (e.g. logits identically 0
+    where every neuron is dead: there PyTorch's first-index tie-break is what the model does)."""
+    top32 = {k for k, v in enumerate(logits32) if v == logits32.max()}
+    best = max(exact)
+    return len(top32) == 1 or top32 == {k for k, v in enumerate(exact) if v == best}
+
+
+def confirm(
+    x_exact: Sequence[Fraction],
+    *,
+    region: int,
+    piece: str,
+    network: ExactRNN,
+    model: Float32Model,
+    claim: KthArgmaxClaim,
+    measure_zero: bool,
+    constraints: Sequence[Constraint] = (),
+) -> Counterexample:
+    """Run the float32 model at the float32 point nearest `x_exact`; `constraints`: its cone, if any.
+
+    The point is first scaled to max |x_i| = 1 (same ray, same answers: the network and the
+    claim are positively homogeneous), so that a solver's point with huge or tiny coordinates
+    still has a float32 neighbour at float32's finest relative resolution.
+    """
+    if any(v != 0 for v in x_exact):
+        x_exact = normalize_ray(x_exact)
+    x32 = np.array([float(v) for v in x_exact], dtype=np.float32)
+    logits = model.logits(x32[None, :])[0]
+    predicted32 = int(np.argmax(logits))
+    x32_list = tuple(float(v) for v in x32)
+    expected = claim.expected(x32_list)
+    x32_exact = tuple(Fraction(v) for v in x32_list)
+    slack = normalized_slack(x_exact, constraints)
+    left_cone = not all(c.strict().holds(x32_exact) for c in constraints)
+    thin = measure_zero or (slack is not None and (slack < THIN_SLACK or left_cone))
+    return Counterexample(
+        region=region,
+        piece=piece,
+        x_exact=tuple(x_exact),
+        x_float32=x32_list,
+        expected=expected,
+        predicted_exact=first_argmax(network.logits(x_exact)),
+        predicted_float32=predicted32,
+        logits_float32=tuple(float(v) for v in logits),
+        float32_confirmed=predicted32 != expected and decisive(logits, network.logits(x32_exact))
+        and claim.well_defined(x32_list),
+        measure_zero=measure_zero,
+        thin=thin,
+        slack=slack,
+    )

@@ -1,0 +1,198 @@
+"""`verify check`: the exact check of one or more models, with summary, JSON, Markdown and PNG.
+
+Every output path is validated before the first model is checked; a write that fails later is
+still exit 2 with one line. SIGINT / SIGTERM stop the whole run (the solver is interrupted,
+no further model starts), the partial reports are written and the exit code is 130 / 143.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from verify.check.pipeline import CheckOptions, CheckResult
+from verify.core.claim import CLAIM_NAMES, DEFAULT_CLAIM, claim_from_name
+from verify.cli.common import CHECK_EXIT_CODES, Io, bundled_models, count_arg, exit_code_for, positive_seconds, worst_exit_code
+from verify.cli.run import Progress, SignalStop, run_check_model
+from verify.core.errors import InputError
+from verify.formats import load_weights
+from verify.check.regions import Budget
+from verify.render.files import prepare_file, prepare_folder, unique_names, write_report_dir, write_text
+from verify.render.json_report import build_report, dumps
+from verify.render.text import summary_lines
+
+DEFAULT_TIME_BUDGET = 300.0  # seconds; a model too large to enumerate ends "unknown" (or "refuted"), never hangs
+DEFAULT_MAX_COUNTEREXAMPLES = 50
+
+__all__ = ["DEFAULT_TIME_BUDGET", "register", "run_check", "summary_lines", "check_one"]
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("check", help="prove or refute the claim on every region, exactly", epilog=CHECK_EXIT_CODES,
+                       description="Prove or refute the claim on every activation region, exactly (Z3 over rationals).")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="state dict(s) or .onnx; default: the bundled models/")
+    p.add_argument("--json", dest="json_path", metavar="FILE",
+                   help="write the JSON report here ('-' = stdout, then no summary); one model: one object, "
+                        "several models: one JSON array of reports, in the order given")
+    p.add_argument("--report", metavar="DIR",
+                   help="write report.json, report.md and partition.png here (several models: one sub-folder "
+                        "each, named by file stem, 'stem-2' ... when stems repeat)")
+    p.add_argument("--claim", choices=sorted(CLAIM_NAMES), default=DEFAULT_CLAIM, help="claim to check (default 2nd-argmax)")
+    p.add_argument("--max-regions", type=count_arg, default=None, metavar="N", help="stop (verdict unknown) after N regions")
+    p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
+                   help=f"stop (verdict unknown, partial report) after about this time (default {DEFAULT_TIME_BUDGET:g}); "
+                        "lift it with --no-time-budget")
+    p.add_argument("--no-time-budget", action="store_true", help="no time limit: enumerate every region, however long")
+    p.add_argument("--query-timeout", type=float, default=None, metavar="SECONDS",
+                   help="cap on the solver time of one query (default: up to the remaining time budget); a query "
+                        "that hits it leaves its region undecided and the search goes on")
+    p.add_argument("--max-counterexamples", type=count_arg, default=DEFAULT_MAX_COUNTEREXAMPLES, metavar="N",
+                   help=f"list at most N counterexamples (default {DEFAULT_MAX_COUNTEREXAMPLES}); the total found is "
+                        "always reported")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr: regions, solver checks, elapsed / budget (default: when stderr "
+                        "is a terminal)")
+    p.add_argument("--jobs", type=count_arg, default=1, metavar="N",
+                   help="split the region search over N local processes (same results as 1)")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
+    p.set_defaults(handler=run_check)
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The validated options of one `verify check` run (shared by every model)."""
+
+    claim: str
+    max_regions: int | None
+    time_budget: float | None
+    query_timeout: float | None
+    max_counterexamples: int
+    jobs: int
+
+    def options(self) -> CheckOptions:
+        timeout_ms = None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
+        return CheckOptions(
+            claim=claim_from_name(self.claim),
+            budget=Budget(max_regions=self.max_regions, time_budget=self.time_budget),
+            timeout_ms=timeout_ms,  # type: ignore[arg-type]  # None: up to the remaining time budget
+            max_counterexamples=self.max_counterexamples,
+        )
+
+
+def settings_from(args: argparse.Namespace) -> CheckSettings:
+    """Validate every option before any work (bad values are exit 2, one line)."""
+    max_regions = getattr(args, "max_regions", None)
+    if max_regions is not None and max_regions < 1:
+        raise InputError(f"--max-regions must be positive, got {max_regions}")
+    no_budget = getattr(args, "no_time_budget", False)
+    time_budget = positive_seconds("--time-budget", getattr(args, "time_budget", DEFAULT_TIME_BUDGET))
+    query_timeout = positive_seconds("--query-timeout", getattr(args, "query_timeout", None))
+    cap = getattr(args, "max_counterexamples", DEFAULT_MAX_COUNTEREXAMPLES)
+    if cap < 0:
+        raise InputError(f"--max-counterexamples must be 0 or more, got {cap}")
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
+    return CheckSettings(claim=args.claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
+                         query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs)
+
+
+def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | None = None,
+              settings: CheckSettings | None = None) -> tuple[CheckResult, dict[str, Any]]:
+    """Load and check one model; `stop` (if given) is the run's stop flag."""
+    settings = settings or settings_from(args)
+    weights = load_weights(path)
+    claim_from_name(settings.claim, weights.seq_len, where=str(path))
+    options = settings.options()
+    enabled = args.progress if getattr(args, "progress", None) is not None else io.stderr.isatty()
+    progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
+    try:
+        result = run_check_model(weights, options, jobs=settings.jobs, progress=progress,
+                                 stop=None if stop is None else stop.flag)
+    finally:
+        progress.close()
+    return result, build_report(result)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where this run writes; every path was validated before the first check."""
+
+    json_path: Path | None
+    json_stdout: bool
+    report: Path | None
+    junit: Path | None
+    folder_names: tuple[str, ...]
+
+
+def prepare_outputs(args: argparse.Namespace, paths: Sequence[Path]) -> Outputs:
+    json_arg = getattr(args, "json_path", None)
+    json_path = Path(json_arg) if json_arg and json_arg != "-" else None
+    report = Path(args.report) if getattr(args, "report", None) else None
+    junit = Path(args.junit) if getattr(args, "junit", None) else None
+    files = [(p, o) for p, o in ((json_path, "--json"), (junit, "--junit")) if p is not None]
+    if json_path is not None and junit is not None and json_path.resolve() == junit.resolve():
+        raise InputError(f"--json and --junit name the same file {json_path}")
+    for path, option in files:
+        prepare_file(path, option)
+    if report is not None:
+        prepare_folder(report, "--report")
+        for path, option in files:
+            if path.resolve().parent == report.resolve() and path.name in ("report.json", "report.md"):
+                raise InputError(f"{option} {path}: would be overwritten by --report {report}")
+    return Outputs(json_path, json_arg == "-", report, junit, tuple(unique_names(paths)))
+
+
+def json_document(reports: list[dict[str, Any]], many: bool) -> str:
+    """One report: the object; several models: one JSON array (also for '-')."""
+    return dumps(reports[0]) if not many and reports else json.dumps(reports, indent=2) + "\n"
+
+
+def run_check(args: argparse.Namespace, io: Io) -> int:
+    settings = settings_from(args)
+    paths = [Path(p) for p in args.models] or bundled_models()
+    outputs = prepare_outputs(args, paths)
+    many = len(paths) > 1
+    reports: list[dict[str, Any]] = []
+    cases: list[Any] = []
+    codes: list[int] = []
+    with SignalStop() as stop:
+        for path, folder_name in zip(paths, outputs.folder_names):
+            if stop.code is not None:
+                break
+            try:
+                result, report = check_one(path, args, io, stop, settings)
+            except InputError as exc:
+                if outputs.junit is not None:
+                    _write_junit(args, outputs.junit, cases + [(path, None, " ".join(str(exc).split()))], stop)
+                raise
+            reports.append(report)
+            cases.append((path, report, ""))
+            if outputs.json_path is not None:  # rewritten after each model: an interrupt keeps what is done
+                write_text(outputs.json_path, json_document(reports, many), "--json")
+            if outputs.report is not None:
+                write_report_dir(result, report, outputs.report / folder_name if many else outputs.report)
+            if not outputs.json_stdout:
+                for line in summary_lines(report, io.verbosity):
+                    io.out(line)
+            codes.append(exit_code_for(report["verdict"]))
+        skipped = paths[len(cases):] if stop.code is not None else []
+    if outputs.json_stdout:
+        io.out(json_document(reports, many).rstrip())
+    if outputs.junit is not None:
+        _write_junit(args, outputs.junit, cases + [(p, None, "") for p in skipped], stop)
+    if stop.code is not None:
+        left = f"; {len(skipped)} model(s) not checked" if skipped else ""
+        io.err(f"verify check: {stop.reason}: stopped{left}; partial reports written")
+        return stop.code
+    return worst_exit_code(codes)
+
+
+def _write_junit(args: argparse.Namespace, path: Path, cases: list[Any], stop: SignalStop) -> None:
+    from verify.render.junit import JunitCase, write_junit
+
+    write_junit([JunitCase(str(p), args.claim, report, error, interrupted=report is None and not error)
+                 for p, report, error in cases], path, interrupted=stop.reason)

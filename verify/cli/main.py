@@ -1,0 +1,83 @@
+"""Command-line interface: `verify check | sample | encode | ...`.
+
+Exit codes: 0 proved (or command succeeded), 1 refuted (or a regression), 2 bad input or usage
+(one line on stderr, never a traceback), 3 unknown, 130 interrupted by SIGINT, 143 by SIGTERM.
+`main()` is a plain function so tests call it directly. `console_main()` (the `verify` script)
+also ends quietly when stdout is a closed pipe (`verify check | head`): like Unix tools killed by
+SIGPIPE, it exits 141 (128 + SIGPIPE) with nothing on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence, TextIO
+
+from verify.cli.commands import register_all
+from verify.cli.common import ExitCode, Io, UsageError, Parser, common_options, one_line
+from verify.core.errors import InputError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="verify", description="Exact SMT-backed verification of tiny bias-free ReLU RNNs.",
+                     parents=[common_options(verbosity=False)])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    register_all(sub, common_options())
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    io = Io(stdout or sys.stdout, stderr or sys.stderr)
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(list(argv) if argv is not None else None)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        if not getattr(args, "handler", None):
+            commands = ", ".join(sorted(parser._subparsers._group_actions[0].choices))  # type: ignore[union-attr]
+            raise UsageError(f"verify: a command is required: {commands} (see --help)")
+        io.verbosity = int(getattr(args, "verbosity", 0) or 0)
+        return int(args.handler(args, io))
+    except InputError as exc:
+        io.err(_prefixed(one_line(exc)))
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        io.err("verify: interrupted")
+        return ExitCode.SIGINT
+
+
+def _prefixed(message: str) -> str:
+    """'verify: error: ...', or 'verify check: error: ...' when the message names its command."""
+    if message.startswith("verify"):
+        head, sep, rest = message.partition(": ")
+        words = head.split(" ")
+        if sep and words[0] == "verify" and len(words) <= 2:
+            return f"{head}: error: {rest}"
+    return f"verify: error: {message}"
+
+
+def console_main() -> None:
+    """The `verify` script: main(), and a quiet exit 141 when stdout is a closed pipe."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = ExitCode.BROKEN_PIPE
+    if code == ExitCode.BROKEN_PIPE or _stdout_broken():
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = ExitCode.BROKEN_PIPE if code in (ExitCode.PROVED, ExitCode.REFUTED, ExitCode.UNKNOWN) else code
+    sys.exit(code)
+
+
+def _stdout_broken() -> bool:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False

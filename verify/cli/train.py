@@ -1,0 +1,113 @@
+"""`verify train`: train a 2nd-argmax RNN with AlgZoo's recipe, save it with a model card, optionally check it.
+
+Exit codes: 0 trained (and, with --check, proved), 1 refuted, 3 unknown, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from verify.cli.common import ExitCode, Io, count_arg, exit_code_for
+from verify.core.errors import InputError
+from verify.corpus.training import TrainConfig, card_path, save, train
+
+
+MAX_SEED = 2**64 - 1  # torch.manual_seed's range
+TRAIN_EXIT_CODES = """exit codes:
+  0    trained (and, with --check, proved)
+  1    with --check: refuted
+  2    bad input or usage, or the output cannot be written: one line on stderr
+  3    with --check: unknown (a budget ran out)"""
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("train", help="train a 2nd-argmax RNN (AlgZoo recipe, reproducible on the CPU)",
+                       epilog=TRAIN_EXIT_CODES)
+    p.add_argument("--hidden-size", type=int, required=True, metavar="D", help="hidden neurons d")
+    p.add_argument("--seq-len", type=int, required=True, metavar="N", help="sequence length n (>= 2)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the initial weights and the data")
+    p.add_argument("--sequences", type=count_arg, default=1 << 20, metavar="K",
+                   help="training sequences (steps = K / batch size; default 2^20)")
+    p.add_argument("--out", required=True, metavar="FILE.pth", help="state dict to write; the card goes to FILE.json")
+    p.add_argument("--batch-size", type=count_arg, default=1024, help="sequences per step (AlgZoo: 1024)")
+    p.add_argument("--eval-samples", type=count_arg, default=1 << 20, metavar="M",
+                   help="Gaussian inputs for the sampled accuracy in the card (default 2^20)")
+    p.add_argument("--check", action="store_true",
+                   help="then run the exact check and record its verdict and error rate in the card")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(handler=run_train)
+
+
+class _Bar:
+    """tqdm on stderr, updated per step; does nothing when disabled."""
+
+    def __init__(self, enabled: bool, io: Io, desc: str) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=desc, unit=" steps", file=io.stderr, leave=False, mininterval=0.2)
+
+    def __call__(self, step: int, steps: int, loss: float) -> None:
+        if self.bar is not None:
+            self.bar.total = steps
+            self.bar.update(step - self.bar.n)
+            if step % 64 == 0 or step == steps:
+                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_train(args: argparse.Namespace, io: Io) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".pth":
+        raise InputError(f"{out}: --out must name a .pth file")
+    if args.seed > MAX_SEED:
+        raise InputError(f"--seed must be at most {MAX_SEED}, got {args.seed}")
+    config = TrainConfig(
+        hidden_size=args.hidden_size, seq_len=args.seq_len, seed=args.seed, sequences=args.sequences,
+        batch_size=args.batch_size, eval_samples=args.eval_samples,
+    )
+    config.validate()
+    enabled = args.progress if args.progress is not None else io.stderr.isatty()
+    bar = _Bar(bool(enabled), io, f"train M_{{{config.hidden_size},{config.seq_len}}}")
+    try:
+        result = train(config, on_step=bar)
+    finally:
+        bar.close()
+    card = save(result, out)
+    acc = card["sampled_accuracy"]
+    io.out(f"wrote {out} (sha256 {card['sha256'][:12]}) and {card_path(out)}")
+    io.out(f"  M_{{{config.hidden_size},{config.seq_len}}}, {card['n_params']} params, seed {config.seed}: "
+           f"{config.steps} steps x {config.batch_size} in {result.seconds:.1f} s, final loss {result.final_loss:.4g}")
+    io.out(f"  sampled accuracy {acc['value']:.6f} +- {acc['standard_error']:.2g} (1 s.e., ESTIMATE from "
+           f"{acc['samples']:,} samples, {result.evaluation.samples_per_second:,.0f} samples/s)")
+    if not args.check:
+        return ExitCode.PROVED
+    return _check_and_record(out, card, io)
+
+
+def _check_and_record(out: Path, card: dict[str, Any], io: Io) -> int:
+    """Run the exact check on the saved file and add its verdict and error rate to the card."""
+    from verify.check.pipeline import check_model
+    from verify.cli.check import summary_lines
+    from verify.formats import load_weights
+    from verify.render.json_report import build_report
+
+    report = build_report(check_model(load_weights(out)))
+    card["expected_verdict"] = report["verdict"]
+    err = report["error_rate"]
+    card["expected_error_rate"] = None if err is None else ("0" if err["upper"] == 0 else err["exact"])
+    card["expected_error_rate_bounds"] = None if err is None else [err["lower_exact"], err["upper_exact"]]
+    card["expected_error_rate_method"] = None if err is None else err["method"]
+    card["regions"] = len(report["regions"])
+    card_path(out).write_text(json.dumps(card, indent=2) + "\n")
+    for line in summary_lines(report):
+        io.out(line)
+    return exit_code_for(report["verdict"])

@@ -1,0 +1,261 @@
+"""Train a 2nd-argmax RNN with AlgZoo's recipe, reproducibly on the CPU, and save it with a model card.
+
+The recipe (AlgZoo's published facts): bias-free ReLU `nn.RNN` + bias-free `nn.Linear`
+(`verify.formats.torch_model.SecondArgmaxRNN`, the same module the checker re-runs counterexamples on),
+i.i.d. standard normal inputs, softmax cross-entropy on the 2nd-argmax position, AdamW with
+weight decay 0.001, learning rate 0.04 / sqrt(D), a linear warm-up then an exponential decay
+of the learning rate down to 0.01x, batches of 1024 sequences. The warm-up length is not
+among the published facts; ours is `warmup_fraction` of the steps (recorded in the card).
+
+Reproducible: the initial weights and every batch come from seeded `torch.Generator`s, the run
+uses deterministic algorithms on one thread, and the global torch settings are restored after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from verify.core.claim import KthArgmaxClaim
+from verify.core.errors import InputError
+from verify.formats.torch_model import SecondArgmaxRNN
+from verify.core.weights import EXPECTED_NAMES, W_HH, W_HI, W_OH
+from verify.check.sampling import SampleEstimate, kth_argmax_targets, sample_module_error_rate
+
+MAX_HIDDEN = 1024
+MAX_SEQ_LEN = 64
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines the trained weights (with the torch version)."""
+
+    hidden_size: int
+    seq_len: int
+    seed: int = 0
+    sequences: int = 1 << 20
+    batch_size: int = 1024
+    lr_scale: float = 0.04  # learning rate = lr_scale / sqrt(hidden_size)
+    weight_decay: float = 0.001
+    warmup_fraction: float = 0.05
+    final_lr_factor: float = 0.01
+    k: int = 2  # train the k-th argmax task (AlgZoo's 2nd argmax: k = 2)
+    eval_samples: int = 1 << 20
+    eval_seed: int = 1_000_003  # a stream apart from the training batches
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr_scale / math.sqrt(self.hidden_size)
+
+    @property
+    def steps(self) -> int:
+        return max(1, math.ceil(self.sequences / self.batch_size))
+
+    @property
+    def warmup_steps(self) -> int:
+        return max(1, round(self.warmup_fraction * self.steps)) if self.steps > 1 else 0
+
+    def validate(self) -> None:
+        checks = [
+            (1 <= self.hidden_size <= MAX_HIDDEN, f"--hidden-size must be in 1..{MAX_HIDDEN}, got {self.hidden_size}"),
+            (2 <= self.seq_len <= MAX_SEQ_LEN, f"--seq-len must be in 2..{MAX_SEQ_LEN}, got {self.seq_len}"),
+            (self.seed >= 0, f"--seed must be non-negative, got {self.seed}"),
+            (self.sequences >= 1, f"--sequences must be positive, got {self.sequences}"),
+            (self.batch_size >= 1, f"--batch-size must be positive, got {self.batch_size}"),
+            (1 <= self.k <= self.seq_len, f"k must be in 1..seq_len, got {self.k}"),
+            (self.eval_samples >= 1, f"--eval-samples must be positive, got {self.eval_samples}"),
+            (0 <= self.warmup_fraction < 1, f"warm-up fraction must be in [0, 1), got {self.warmup_fraction}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """Multiplier of the base learning rate at `step` (0-based): linear warm-up, then exponential decay."""
+    warm, total = config.warmup_steps, config.steps
+    if step < warm:
+        return (step + 1) / warm
+    span = total - warm  # steps warm .. total-1 decay geometrically, reaching final_lr_factor at the last
+    return config.final_lr_factor ** (min(step - warm + 1, span) / span)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    config: TrainConfig
+    state_dict: dict[str, torch.Tensor]  # exactly AlgZoo's three float32 tensors
+    final_loss: float  # mean loss over the last ~1% of steps
+    seconds: float
+    evaluation: SampleEstimate
+
+
+@contextlib.contextmanager
+def reproducible_torch() -> Iterator[None]:
+    """Deterministic kernels on one thread, with the caller's global settings restored after."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.set_num_threads(threads)
+
+
+def initial_module(config: TrainConfig) -> SecondArgmaxRNN:
+    """PyTorch's default initialisation, drawn from the seed (inside `reproducible_torch`)."""
+    torch.manual_seed(config.seed)
+    return SecondArgmaxRNN(config.hidden_size, config.seq_len)
+
+
+def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
+    """Run the recipe; `on_step(step, steps, loss)` reports progress (the CLI draws the bar)."""
+    config.validate()
+    start = time.perf_counter()
+    with reproducible_torch():
+        module = initial_module(config)
+        module.train()
+        optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, config))
+        data = torch.Generator().manual_seed(config.seed)
+        tail = max(1, config.steps // 100)
+        recent: list[float] = []
+        for step in range(config.steps):
+            x = torch.randn(config.batch_size, config.seq_len, generator=data, dtype=torch.float32)
+            loss = F.cross_entropy(module(x), kth_argmax_targets(x, config.k))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise InputError(f"training diverged at step {step} (loss {value}); try another --seed")
+            if step >= config.steps - tail:
+                recent.append(value)
+            if on_step is not None:
+                on_step(step + 1, config.steps, value)
+        module.eval()
+        state = {
+            W_HI: module.rnn.weight_ih_l0.detach().clone().contiguous(),
+            W_HH: module.rnn.weight_hh_l0.detach().clone().contiguous(),
+            W_OH: module.linear.weight.detach().clone().contiguous(),
+        }
+        evaluation = sample_module_error_rate(
+            module, config.seq_len, config.eval_samples, seed=config.eval_seed, k=config.k
+        )
+    return TrainResult(
+        config=config,
+        state_dict=state,
+        final_loss=sum(recent) / len(recent),
+        seconds=time.perf_counter() - start,
+        evaluation=evaluation,
+    )
+
+
+def state_dict_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    """`torch.save` into memory: the archive is named 'archive', so the bytes do not depend on the file name."""
+    assert tuple(state) == EXPECTED_NAMES
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+
+    from verify import __version__
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+            "relu-verify": __version__}
+
+
+def command_line(c: TrainConfig, path: Path) -> str:
+    """The `verify train` command that rebuilds these bytes (options left at their defaults omitted)."""
+    words = f"verify train --hidden-size {c.hidden_size} --seq-len {c.seq_len} --seed {c.seed} --sequences {c.sequences}"
+    default = TrainConfig(c.hidden_size, c.seq_len)
+    if c.batch_size != default.batch_size:
+        words += f" --batch-size {c.batch_size}"
+    if c.eval_samples != default.eval_samples:
+        words += f" --eval-samples {c.eval_samples}"
+    return f"{words} --out {path}"
+
+
+def model_card(result: TrainResult, path: Path, sha256: str) -> dict[str, Any]:
+    """The JSON card written beside the weights: how they were made and how well they sample."""
+    c, ev = result.config, result.evaluation
+    d, n = c.hidden_size, c.seq_len
+    return {
+        "name": path.stem,
+        "provenance": f"trained by `{command_line(c, path)}` (AlgZoo recipe, CPU)",
+        "architecture": f"bias-free ReLU nn.RNN(input_size=1, hidden_size={d}) + bias-free nn.Linear({d}, {n})",
+        "hidden_size": d,
+        "seq_len": n,
+        "n_params": d + d * d + n * d,
+        "tensors": {W_HI: [d, 1], W_HH: [d, d], W_OH: [n, d]},
+        "claim": KthArgmaxClaim(c.k).name,
+        "recipe": {
+            "task": f"position of the {'2nd ' if c.k == 2 else ''}largest of {n} i.i.d. standard normal inputs",
+            "loss": "softmax cross-entropy",
+            "optimizer": "AdamW",
+            "weight_decay": c.weight_decay,
+            "learning_rate": c.learning_rate,
+            "learning_rate_rule": f"{c.lr_scale} / sqrt(hidden_size)",
+            "schedule": f"linear warm-up over {c.warmup_steps} steps, then exponential decay to "
+            f"{c.final_lr_factor}x at the last step",
+            "batch_size": c.batch_size,
+            "steps": c.steps,
+            "initialisation": "PyTorch defaults drawn after torch.manual_seed(seed)",
+            "determinism": "torch.use_deterministic_algorithms(True), 1 thread, seeded torch.Generator",
+        },
+        "config": asdict(c),
+        "seed": c.seed,
+        "sequences": c.sequences,
+        "final_training_loss": result.final_loss,
+        "training_seconds": round(result.seconds, 3),
+        "sampled_accuracy": {
+            "value": 1 - ev.rate,
+            "standard_error": ev.standard_error,
+            "samples": ev.samples,
+            "errors": ev.errors,
+            "seed": ev.seed,
+            "method": "monte-carlo estimate on the float32 model (1 s.e. binomial)",
+        },
+        "sha256": sha256,
+        "library_versions": library_versions(),
+    }
+
+
+def card_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def save(result: TrainResult, path: Path) -> dict[str, Any]:
+    """Write FILE.pth (AlgZoo state dict) and FILE.json (model card); return the card."""
+    if path.suffix.lower() != ".pth":
+        raise InputError(f"{path}: --out must name a .pth file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
+    blob = state_dict_bytes(result.state_dict)
+    sha = hashlib.sha256(blob).hexdigest()
+    card = model_card(result, path, sha)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob)
+        card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return card

@@ -1,0 +1,103 @@
+"""Gaussian measure of cones, rigorously enclosed.
+
+The standard normal law is rotation invariant, so the mass of a cone is its solid angle
+over that of the sphere: for n = 2 an angle over 2*pi. Angles are computed in mpmath's
+interval arithmetic (outward rounding) from exact rational rays, so every measure comes
+with a lower and an upper bound that provably contain the true value.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable, Iterator
+
+from mpmath import iv, mp, mpf
+
+WORKING_DPS = 60  # decimal digits carried by the interval arithmetic
+
+EXACT_ANGLE = "exact-angle"  # n = 2: an angle / 2 pi
+EXACT_SOLID_ANGLE = "exact-solid-angle"  # n = 3: a solid angle / 4 pi (Girard)
+
+
+@contextmanager
+def working_precision() -> Iterator[None]:
+    """mpmath's real and interval contexts at WORKING_DPS inside the block, restored after.
+
+    Local, never global: importing this package leaves mpmath's precision as it found it.
+    """
+    saved_mp, saved_iv = mp.prec, iv.prec
+    mp.dps = WORKING_DPS
+    iv.dps = WORKING_DPS
+    try:
+        yield
+    finally:
+        mp.prec, iv.prec = saved_mp, saved_iv
+
+
+def method_for(n: int) -> str:
+    """The method label of an exact measure of a cone in R^n (a sum over no cones included)."""
+    return EXACT_ANGLE if n == 2 else EXACT_SOLID_ANGLE
+
+
+def interval(value: Fraction) -> object:
+    """An mpmath interval enclosing the rational `value` (call inside `working_precision()`)."""
+    return iv.mpf(value.numerator) / iv.mpf(value.denominator)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A probability (fraction of R^n) known to lie in [lower, upper]."""
+
+    lower: mpf
+    upper: mpf
+    method: str = "exact-angle"
+
+    @property
+    def value(self) -> mpf:
+        with working_precision():
+            return (self.lower + self.upper) / 2
+
+    @property
+    def radius(self) -> mpf:
+        with working_precision():
+            return (self.upper - self.lower) / 2
+
+    def __add__(self, other: "Measure") -> "Measure":
+        method = self.method if self.method == other.method else "mixed"
+        with working_precision():
+            return Measure(self.lower + other.lower, self.upper + other.upper, method)
+
+
+ZERO = Measure(mpf(0), mpf(0), EXACT_ANGLE)
+
+
+def zero(method: str) -> Measure:
+    """Exactly 0, labelled with the method that measured (none of) the cones."""
+    return Measure(mpf(0), mpf(0), method)
+
+
+def total(measures: Iterable[Measure], method: str = EXACT_ANGLE) -> Measure:
+    """Sum of measures, keeping their common method; exactly 0 labelled `method` if there are none.
+
+    Callers pass `method_for(n)`: a sum over no cones of an n = 3 model is an exact solid angle
+    (0), not an "exact-angle", and a sum must never start from an unlabelled 0 ("mixed").
+    """
+    items = list(measures)
+    if not items:
+        return zero(method)
+    result = items[0]
+    for m in items[1:]:
+        result = result + m
+    return result
+
+
+def from_interval(value: object, method: str) -> Measure:
+    with working_precision():
+        return Measure(mpf(value.a), mpf(value.b), method)  # type: ignore[attr-defined]
+
+
+def digits(value: mpf, significant: int = 20) -> str:
+    with working_precision():
+        return mp.nstr(value, significant, min_fixed=-30, max_fixed=30)

@@ -1,0 +1,166 @@
+"""Exact geometry of polyhedral cones {x : a_i . x > 0}: extreme rays as rational directions.
+
+Rays, normals and deepest points are exact. A ray is normalised so that its largest coordinate
+in absolute value is +-1, which keeps it rational and makes equal directions compare equal.
+For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in interval arithmetic.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+from mpmath import iv, mpf
+
+from verify.core.linear import Constraint, Vector, dot
+from verify.geometry.lp import LPResult, float_basis, maximize
+from verify.geometry.measure import EXACT_ANGLE, Measure, from_interval, interval, working_precision
+
+
+def normalize_ray(r: Sequence[Fraction]) -> Vector:
+    scale = max(abs(v) for v in r)
+    if scale == 0:
+        raise ValueError("zero vector is not a ray")
+    return tuple(Fraction(v) / scale for v in r)
+
+
+def cross2(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
+    return a[0] * b[1] - a[1] * b[0]
+
+
+def normals(constraints: Sequence[Constraint]) -> list[Vector]:
+    """Normals a_i with every constraint read as a_i . x >= 0, zero rows dropped, deduplicated."""
+    seen: dict[Vector, None] = {}
+    for c in constraints:
+        a = c.positive_normal()
+        if any(v != 0 for v in a):
+            seen.setdefault(normalize_ray(a), None)
+    return list(seen)
+
+
+def extreme_rays_2d(constraints: Sequence[Constraint]) -> list[Vector]:
+    """Boundary rays of a 2-D cone with non-empty interior, counter-clockwise: [start, end].
+
+    Returns [] for the whole plane and two opposite rays for a half-plane.
+    """
+    ns = normals(constraints)
+    if not ns:
+        return []
+    candidates: dict[Vector, None] = {}
+    for a in ns:
+        for r in ((-a[1], a[0]), (a[1], -a[0])):
+            if all(dot(b, r) >= 0 for b in ns):
+                candidates.setdefault(normalize_ray(r), None)
+    rays = list(candidates)
+    if len(rays) != 2:
+        raise ValueError(f"a 2-D cone with non-empty interior has 2 boundary rays, found {len(rays)}")
+    r1, r2 = rays
+    turn = cross2(r1, r2)
+    if turn == 0:  # half-plane: start is the ray from which the interior lies counter-clockwise
+        inside = ns[0]
+        return [r1, r2] if cross2(r1, inside) > 0 else [r2, r1]
+    return [r1, r2] if turn > 0 else [r2, r1]
+
+
+def ray_in_closed_cone(ray: Sequence[Fraction], constraints: Sequence[Constraint]) -> bool:
+    return all(c.closed().holds(ray) for c in constraints)
+
+
+def line_rays_in_cone_2d(
+    coeffs: Sequence[Fraction], constraints: Sequence[Constraint], *, strictly: bool = True
+) -> list[Vector]:
+    """The rays of the line coeffs . x = 0 lying inside the cone (its open interior by default)."""
+    if all(v == 0 for v in coeffs):
+        return []
+    result = []
+    for r in ((-coeffs[1], coeffs[0]), (coeffs[1], -coeffs[0])):
+        ray = normalize_ray(r)
+        if all((c.strict() if strictly else c.closed()).holds(ray) for c in constraints):
+            result.append(ray)
+    return result
+
+
+def unit_normals(constraints: Sequence[Constraint]) -> list[Vector]:
+    """The cone's normals (read a . x >= 0), each divided by its L1 norm.
+
+    With these, a . x is the slack of x in units that float32 rounding respects: moving x by
+    at most e in every coordinate changes a . x by at most e.
+    """
+    return [tuple(v / sum(abs(w) for w in a) for v in a) for a in normals(constraints)]
+
+
+def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> Fraction | None:
+    """min over the cone's unit normals of a . x, for x scaled to max |x_i| = 1; None without constraints.
+
+    Rounding such an x to float32 moves each coordinate by at most 2^-24, hence each a . x by
+    at most 2^-24: a slack above that keeps the rounded point strictly inside the cone.
+    """
+    units = unit_normals(constraints)
+    if not units:
+        return None
+    scaled = normalize_ray(x)
+    return min(dot(a, scaled) for a in units)
+
+
+def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fraction]) -> Vector | None:
+    """The point of the cone maximizing its normalized slack, scaled to max |x_i| = 1; exact.
+
+    The linear program max t s.t. a . x >= t (unit normals a), -1 <= x_i <= 1 is solved over
+    the rationals (verify.geometry.lp): a float64 walk guesses the optimal vertex, the exact walk
+    checks and finishes it (or, if the guess fails in exact arithmetic, starts over from the
+    box corner with the signs of `start`, an interior point such as Z3's witness). None if
+    the cone has no constraint (all of R^n) or the best slack found is not positive.
+    """
+    units = unit_normals(constraints)
+    if not units:
+        return None
+    one, zero = Fraction(1), Fraction(0)
+    rows: list[Vector] = [tuple(-v for v in a) + (one,) for a in units]  # t - a . x <= 0
+    bounds: list[Fraction] = [zero] * len(units)
+    for i in range(n):
+        for sign in (one, -one):  # sign * x_i <= 1
+            rows.append(tuple(sign if k == i else zero for k in range(n)) + (zero,))
+            bounds.append(one)
+    corner = tuple(one if v >= 0 else -one for v in start)
+    # At the corner, t = min a . corner: the minimizing normal and the n box rows are tight.
+    first = min(range(len(units)), key=lambda k: dot(units[k], corner))
+    tight = [first] + [len(units) + 2 * i + (0 if corner[i] > 0 else 1) for i in range(n)]
+    objective = (zero,) * n + (one,)
+    guess = float_basis(objective, rows, bounds, tight)
+    result: LPResult | None = None
+    if guess is not None:
+        try:  # exact from the float walk's optimal vertex: usually no pivot is left to do
+            result = maximize(objective, rows, bounds, guess)
+        except ValueError:  # that vertex is singular or infeasible in exact arithmetic
+            result = None
+    if result is None:
+        result = maximize(objective, rows, bounds, tight, max_pivots=100)
+    if result.value <= 0:
+        return None
+    return normalize_ray(result.point[:n])
+
+
+def angle_between(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
+    """Interval enclosure of the counter-clockwise angle from r1 to r2, in (0, 2*pi)."""
+    turn, along = cross2(r1, r2), dot(r1, r2)
+    with working_precision():
+        if turn == 0 and along < 0:
+            return iv.pi
+        angle = iv.atan2(interval(turn), interval(along))
+        if turn < 0:
+            angle = angle + 2 * iv.pi
+        return angle
+
+
+def ray_angle(r: Sequence[Fraction]) -> object:
+    """Interval enclosure of the polar angle of a 2-D ray, in [0, 2*pi)."""
+    return angle_between((Fraction(1), Fraction(0)), r)
+
+
+def cone_measure_2d(constraints: Sequence[Constraint]) -> Measure:
+    """The Gaussian measure of an open cone in the plane: its angle / 2 pi, rigorously enclosed."""
+    rays = extreme_rays_2d(constraints)
+    if not rays:
+        return Measure(mpf(1), mpf(1), EXACT_ANGLE)
+    with working_precision():
+        return from_interval(angle_between(rays[0], rays[1]) / (2 * iv.pi), EXACT_ANGLE)

@@ -1,0 +1,320 @@
+"""Exact geometry of polyhedral cones in R^n and their certified Gaussian measure.
+
+A cone {x : a_i . x > 0} (its closure {a_i . x >= 0}) is turned, exactly over the rationals,
+into generators: a basis of its lineality space L (the largest subspace it contains) and the
+extreme rays of its pointed part C ∩ L^⊥ (double description method). Its facets are the
+constraints whose tight generators span a hyperplane. The standard normal law is rotation
+invariant and a product over L and L^⊥, so the cone's Gaussian mass is that of its pointed
+part inside L^⊥, whose dimension is the rank r = n - dim L:
+
+- r = 0: the whole space (1); r = 1: a half-space (1/2);
+- r = 2: a wedge of angle theta between its two rays: theta / (2 pi);
+- r = 3: a spherical polygon; by Girard, area = sum of interior angles - (k - 2) pi, over 4 pi;
+- r >= 4: no closed form; `cone_measure_nd` returns None (no certified method here).
+
+Angles are evaluated in mpmath's interval arithmetic from exact dot products and Gram
+determinants, so lower and upper bounds provably contain the true value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from mpmath import iv, mpf
+
+from verify.geometry.planar import normalize_ray
+from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
+from verify.geometry.measure import EXACT_SOLID_ANGLE, Measure, from_interval, interval, working_precision
+
+METHOD = EXACT_SOLID_ANGLE
+
+
+def default_max_rays(n: int) -> int:
+    """Where the double description gives up (None): generous in R^3, where a cone has at most
+    as many extreme rays as constraints; small in high dimension, where rays can explode and
+    the rays only serve as interior points (a solver witness does as well)."""
+    return 4096 if n <= 3 else (256 if n == 4 else 16)
+
+
+@dataclass(frozen=True)
+class ConeGeometry:
+    """Exact generators of the closed cone: cone(rays) + span(lineality), and its facets."""
+
+    n: int
+    rays: tuple[Vector, ...]  # extreme rays of the pointed part, each orthogonal to the lineality space
+    lineality: tuple[Vector, ...]  # a basis of the lineality space L
+    facets: tuple[Vector, ...]  # normals a (read a . x >= 0) of the irredundant facets
+    full_dimensional: bool  # the open cone is non-empty (the closed cone spans R^n)
+
+    @property
+    def rank(self) -> int:
+        """Dimension of the pointed part: n - dim L."""
+        return self.n - len(self.lineality)
+
+
+# -- exact linear algebra ---------------------------------------------------------------------
+
+
+def _scale(v: Sequence[Fraction], s: Fraction) -> Vector:
+    return tuple(s * x for x in v)
+
+
+def _combine(a: Sequence[Fraction], s: Fraction, b: Sequence[Fraction], t: Fraction) -> Vector:
+    return tuple(s * x + t * y for x, y in zip(a, b))
+
+
+def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
+    """Exact rank by Gaussian elimination over the rationals."""
+    rows = [list(v) for v in vectors if not is_zero(v)]
+    if not rows:
+        return 0
+    width, r = len(rows[0]), 0
+    for col in range(width):
+        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        for i in range(r + 1, len(rows)):
+            if rows[i][col] != 0:
+                f = rows[i][col] / rows[r][col]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+        if r == len(rows):
+            break
+    return r
+
+
+def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
+    """Solve a square non-singular system exactly (Gauss-Jordan)."""
+    size = len(matrix)
+    aug = [list(row) + [b] for row, b in zip(matrix, rhs)]
+    for col in range(size):
+        pivot = next(i for i in range(col, size) if aug[i][col] != 0)
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        p = aug[col][col]
+        aug[col] = [x / p for x in aug[col]]
+        for i in range(size):
+            if i != col and aug[i][col] != 0:
+                f = aug[i][col]
+                aug[i] = [x - f * y for x, y in zip(aug[i], aug[col])]
+    return [row[size] for row in aug]
+
+
+def project_out(v: Sequence[Fraction], basis: Sequence[Vector]) -> Vector:
+    """The exact orthogonal projection of v onto the complement of span(basis)."""
+    if not basis:
+        return tuple(v)
+    gram = [[dot(b, c) for c in basis] for b in basis]
+    coeffs = _solve(gram, [dot(b, v) for b in basis])
+    out = list(v)
+    for c, b in zip(coeffs, basis):
+        out = [x - c * y for x, y in zip(out, b)]
+    return tuple(out)
+
+
+def gram_det(vectors: Sequence[Sequence[Fraction]]) -> Fraction:
+    """det of the Gram matrix: the squared volume of the parallelotope the vectors span."""
+    m = [[dot(a, b) for b in vectors] for a in vectors]
+    size, det = len(m), Fraction(1)
+    for col in range(size):
+        pivot = next((i for i in range(col, size) if m[i][col] != 0), None)
+        if pivot is None:
+            return Fraction(0)
+        if pivot != col:
+            m[col], m[pivot] = m[pivot], m[col]
+            det = -det
+        det *= m[col][col]
+        for i in range(col + 1, size):
+            f = m[i][col] / m[col][col]
+            m[i] = [x - f * y for x, y in zip(m[i], m[col])]
+    return det
+
+
+# -- double description -----------------------------------------------------------------------
+
+
+def _normals(constraints: Sequence[Constraint]) -> list[Vector] | None:
+    """Normals a with each constraint read as a . x >= 0 (closure); None if the open cone is empty."""
+    seen: dict[Vector, None] = {}
+    for c in constraints:
+        if c.op is Op.EQ:
+            raise ValueError("equality constraints do not define a cone with interior")
+        a = c.positive_normal()
+        if is_zero(a):
+            if c.op in (Op.GT, Op.LT):
+                return None  # 0 > 0: empty
+            continue
+        seen.setdefault(normalize_ray(a), None)
+    return list(seen)
+
+
+def _double_description(
+    normals: Sequence[Vector], n: int, max_rays: int
+) -> tuple[list[Vector], list[Vector]] | None:
+    """Generators (rays, lineality basis) of {x : a . x >= 0 for all a}; None past `max_rays`."""
+    lineality: list[Vector] = [unit(n, i) for i in range(n)]
+    rays: list[tuple[Vector, frozenset[int]]] = []  # each ray with the indices of its tight constraints
+    for idx, a in enumerate(normals):
+        values = [dot(a, l) for l in lineality]
+        pivot = next((k for k, v in enumerate(values) if v != 0), None)
+        if pivot is not None:
+            # a cuts the lineality space: l0 becomes a ray, the rest of L and every ray move into a . x = 0
+            s = values[pivot]
+            l0 = lineality[pivot] if s > 0 else _scale(lineality[pivot], Fraction(-1))
+            s = abs(s)
+            lineality = [
+                normalize_ray(_combine(l, Fraction(1), l0, -v / s))
+                for k, (l, v) in enumerate(zip(lineality, values))
+                if k != pivot
+            ]
+            rays = [(normalize_ray(_combine(r, Fraction(1), l0, -dot(a, r) / s)), z | {idx}) for r, z in rays]
+            rays.append((normalize_ray(l0), frozenset(range(idx))))
+            continue
+        signs = [dot(a, r) for r, _ in rays]
+        positive = [(r, z, v) for (r, z), v in zip(rays, signs) if v > 0]
+        negative = [(r, z, v) for (r, z), v in zip(rays, signs) if v < 0]
+        if not negative:
+            rays = [(r, z | {idx} if v == 0 else z) for (r, z), v in zip(rays, signs)]
+            continue
+        kept = [(r, z | {idx} if v == 0 else z) for (r, z), v in zip(rays, signs) if v >= 0]
+        for p, zp, vp in positive:
+            for q, zq, vq in negative:
+                common = zp & zq
+                # combinatorial adjacency: no third ray is tight wherever both are
+                if any(common <= z for r, z in rays if r is not p and r is not q):
+                    continue
+                kept.append((normalize_ray(_combine(q, vp, p, -vq)), common | {idx}))
+                if len(kept) > max_rays:
+                    return None
+        # a duplicate would hide every adjacency of its twin: keep one copy of each direction
+        rays = list({r: (r, z) for r, z in kept}.values())
+    return [r for r, _ in rays], lineality
+
+
+def cone_geometry(
+    constraints: Sequence[Constraint], n: int, *, max_rays: int | None = None
+) -> ConeGeometry | None:
+    """Exact extreme rays, lineality and facets of the closure of an open cone; None if too many rays."""
+    normals = _normals(constraints)
+    if normals is None:
+        return ConeGeometry(n, (), (), (), False)
+    generated = _double_description(normals, n, default_max_rays(n) if max_rays is None else max_rays)
+    if generated is None:
+        return None
+    raw_rays, lineality = generated
+    rays: dict[Vector, None] = {}
+    for r in raw_rays:
+        p = project_out(r, lineality)
+        if not is_zero(p):
+            rays.setdefault(normalize_ray(p), None)
+    ray_list = list(rays)
+    full = rank(ray_list + lineality) == n
+    facets: list[Vector] = []
+    if full:
+        for a in normals:
+            tight = [r for r in ray_list if dot(a, r) == 0]
+            if rank(tight + lineality) == n - 1:
+                facets.append(a)
+    return ConeGeometry(n, tuple(ray_list), tuple(lineality), tuple(facets), full)
+
+
+def extreme_rays(constraints: Sequence[Constraint], n: int) -> list[Vector] | None:
+    """The extreme rays of the cone's pointed part (orthogonal to its lineality space), or None."""
+    geometry = cone_geometry(constraints, n)
+    return None if geometry is None else list(geometry.rays)
+
+
+# -- measures ---------------------------------------------------------------------------------
+
+
+def _iv_sqrt(value: Fraction) -> object:
+    return iv.sqrt(interval(value))
+
+
+def wedge_angle(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
+    """Interval enclosure of the angle between two independent vectors, in (0, pi)."""
+    with working_precision():
+        return iv.atan2(_iv_sqrt(gram_det([r1, r2])), interval(dot(r1, r2)))
+
+
+def cyclic_order(geometry: ConeGeometry) -> list[Vector]:
+    """The rays of a rank-3 pointed part in cyclic order: consecutive rays share a facet."""
+    rays = list(geometry.rays)
+    neighbours: dict[int, list[int]] = {i: [] for i in range(len(rays))}
+    for a in geometry.facets:
+        tight = [i for i, r in enumerate(rays) if dot(a, r) == 0]
+        if len(tight) != 2:
+            raise ValueError(f"a facet of a 3-dimensional pointed cone holds 2 extreme rays, found {len(tight)}")
+        i, j = tight
+        neighbours[i].append(j)
+        neighbours[j].append(i)
+    if any(len(v) != 2 for v in neighbours.values()):
+        raise ValueError("extreme rays and facets do not form a polygon")
+    order, previous = [0], None
+    while True:
+        current = order[-1]
+        nxt = next(j for j in neighbours[current] if j != previous)
+        if nxt == 0:
+            break
+        order.append(nxt)
+        previous = current
+    if len(order) != len(rays):
+        raise ValueError("extreme rays do not form a single polygon")
+    return [rays[i] for i in order]
+
+
+def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fraction]) -> object:
+    """Interval enclosure of the spherical polygon's angle at vertex v between the arcs to u and w.
+
+    It is the angle between the great-circle planes v x u and v x w:
+    atan2(|v| * |det(v, u, w)|, |v|^2 (u . w) - (u . v)(v . w)), with |det| = sqrt(Gram(v, u, w))
+    so that the same formula holds for a rank-3 cone inside a higher-dimensional space.
+    """
+    vv = dot(v, v)
+    with working_precision():
+        y = _iv_sqrt(vv) * _iv_sqrt(gram_det([v, u, w]))
+        x = interval(vv * dot(u, w) - dot(u, v) * dot(v, w))
+        return iv.atan2(y, x)
+
+
+def girard_area(polygon: Sequence[Sequence[Fraction]]) -> object:
+    """Interval enclosure of a convex spherical polygon's area: sum of angles - (k - 2) pi."""
+    k = len(polygon)
+    with working_precision():
+        total = iv.mpf(0)
+        for i in range(k):
+            total += interior_angle(polygon[i - 1], polygon[i], polygon[(i + 1) % k])
+        return total - (k - 2) * iv.pi
+
+
+def geometry_measure(geometry: ConeGeometry) -> Measure | None:
+    """The Gaussian mass of the cone (solid angle over that of the sphere), or None for rank >= 4."""
+    if not geometry.full_dimensional:
+        return Measure(mpf(0), mpf(0), METHOD)
+    r = geometry.rank
+    with working_precision():
+        if r == 0:
+            return Measure(mpf(1), mpf(1), METHOD)
+        if r == 1:
+            return Measure(mpf(1) / 2, mpf(1) / 2, METHOD)
+        if r == 2:
+            r1, r2 = geometry.rays
+            return from_interval(wedge_angle(r1, r2) / (2 * iv.pi), METHOD)
+        if r == 3:
+            return from_interval(girard_area(cyclic_order(geometry)) / (4 * iv.pi), METHOD)
+    return None
+
+
+def cone_measure_nd(constraints: Sequence[Constraint], n: int) -> Measure | None:
+    """The Gaussian measure of an open cone in R^n, rigorously enclosed; None when no certified method.
+
+    A rank above 3 (cheap to test before any ray is computed) has no closed form: None. Otherwise
+    a cone whose open set is empty gets measure exactly 0.
+    """
+    normals = _normals(constraints)
+    if normals is not None and rank(normals) > 3:
+        return None
+    geometry = cone_geometry(constraints, n)
+    return None if geometry is None else geometry_measure(geometry)
