@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+from mpmath import iv, mp
 
 QUICK = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("default", max_examples=20, **QUICK)
@@ -25,6 +27,25 @@ ROOT = Path(__file__).resolve().parent.parent
 ALGZOO = ROOT / "models" / "algzoo"
 M22_PATH = ALGZOO / "2nd_argmax_2_2.pth"
 M16_PATH = ALGZOO / "example_2nd_argmax_16_10.pth"
+
+
+TEST_DPS = 60  # digits of the tests' own mpmath arithmetic (oracles, slack sums), as the library's
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_precision() -> Iterator[None]:
+    """The tests' own mpmath arithmetic runs at TEST_DPS digits, restored after each test.
+
+    The library sets no global precision (issue 11): it works at its own precision inside
+    `verify.geometry.working_precision()`, whatever the caller's (tests/test_precision.py
+    checks that), so a test that adds or compares mpmath numbers itself says so here.
+    """
+    saved = mp.prec, iv.prec
+    mp.dps = iv.dps = TEST_DPS
+    try:
+        yield
+    finally:
+        mp.prec, iv.prec = saved
 
 
 def long_run() -> bool:

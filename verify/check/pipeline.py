@@ -24,7 +24,7 @@ from verify.geometry.measure import Measure, method_for, total
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
-from verify.geometry.solid import ConeGeometry, cone_geometry, geometry_measure
+from verify.geometry.solid import ConeGeometry, cone_geometry, geometry_measure, measured_cone
 from verify.smt.solver import QueryLimits, SolverStats, interrupt_active_solvers
 from verify.check.standardize import Standardized, standardize
 
@@ -86,6 +86,9 @@ class RegionOutcome:
     measure: Measure | None
     rays: RegionRays | None
     geometry: ConeGeometry | None = None  # n >= 3: exact extreme rays and facets (None if too many rays)
+    # one per cone of `claim.cones`, computed once here so that renderers only read them
+    cone_measures: tuple[Measure | None, ...] = ()
+    cone_geometries: tuple[ConeGeometry | None, ...] = ()  # n >= 3 (else all None)
 
 
 @dataclass
@@ -116,6 +119,15 @@ class CheckResult:
     @property
     def misclassified(self) -> list[tuple[Cone, Measure | None]]:
         return [(c, m) for c, m in zip(self.cones, self.cone_measures) if not c.correct]
+
+    def cone_geometry(self, cone: Cone) -> ConeGeometry | None:
+        """The geometry stored for `cone` by its region's outcome (n >= 3; None if not computed)."""
+        for outcome in self.regions:
+            if outcome.region.index == cone.region:
+                for own, geometry in zip(outcome.claim.cones, outcome.cone_geometries):
+                    if own == cone:
+                        return geometry
+        return None
 
 
 def region_rays_2d(region: Region) -> RegionRays:
@@ -160,9 +172,13 @@ def evaluate_region(
     if n >= 3:
         geometry = cone_geometry(region.interior(), n)
         measure = None if geometry is None else geometry_measure(geometry)
-        return RegionOutcome(region, claim_result, measure, None, geometry)
+        measured = [measured_cone(cone.constraints, n) for cone in claim_result.cones]
+        return RegionOutcome(region, claim_result, measure, None, geometry,
+                             cone_measures=tuple(m for _, m in measured), cone_geometries=tuple(g for g, _ in measured))
     rays = region_rays_2d(region) if n == 2 else None
-    return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays)
+    return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays,
+                         cone_measures=tuple(cone_measure(cone.constraints, n) for cone in claim_result.cones),
+                         cone_geometries=tuple(None for _ in claim_result.cones))
 
 
 def evaluate_regions(
@@ -195,9 +211,8 @@ def evaluate_regions(
         limits = QueryLimits(options.timeout_ms, search.deadline, budget.clock)
         outcome = evaluate_region(region, options, stats, limits=limits, should_stop=should_stop, on_query=progress)
         outcomes.append(outcome)
-        for cone in outcome.claim.cones:
-            cones.append(cone)
-            cone_measures.append(cone_measure(cone.constraints, network.seq_len))
+        cones.extend(outcome.claim.cones)
+        cone_measures.extend(outcome.cone_measures)
         progress()
         if outcome.claim.stopped:
             reason = should_stop() if should_stop is not None else None

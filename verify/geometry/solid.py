@@ -307,14 +307,19 @@ def geometry_measure(geometry: ConeGeometry) -> Measure | None:
     return None
 
 
-def cone_measure_nd(constraints: Sequence[Constraint], n: int) -> Measure | None:
-    """The Gaussian measure of an open cone in R^n, rigorously enclosed; None when no certified method.
+def measured_cone(constraints: Sequence[Constraint], n: int) -> tuple[ConeGeometry | None, Measure | None]:
+    """The cone's geometry and its Gaussian measure, computed once (both None when no certified method).
 
-    A rank above 3 (cheap to test before any ray is computed) has no closed form: None. Otherwise
-    a cone whose open set is empty gets measure exactly 0.
+    A rank above 3 (cheap to test before any ray is computed) has no closed form: no geometry is
+    computed. Otherwise a cone whose open set is empty gets measure exactly 0.
     """
     normals = _normals(constraints)
     if normals is not None and rank(normals) > 3:
-        return None
+        return None, None
     geometry = cone_geometry(constraints, n)
-    return None if geometry is None else geometry_measure(geometry)
+    return geometry, None if geometry is None else geometry_measure(geometry)
+
+
+def cone_measure_nd(constraints: Sequence[Constraint], n: int) -> Measure | None:
+    """The Gaussian measure of an open cone in R^n, rigorously enclosed; None when no certified method."""
+    return measured_cone(constraints, n)[1]

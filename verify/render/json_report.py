@@ -22,7 +22,7 @@ from verify.geometry.measure import Measure, digits, method_for, working_precisi
 from verify.geometry.measure import total as sum_measures
 from verify.geometry.planar import ray_angle
 from verify.check.sampling import SampleEstimate
-from verify.geometry.solid import ConeGeometry, cone_geometry
+from verify.geometry.solid import ConeGeometry
 
 SCHEMA_VERSION = 1
 SIGNIFICANT = 30
@@ -163,7 +163,7 @@ def build_report(result: CheckResult) -> dict[str, Any]:
 
             item["rays"] = [ray_json(r) for r in extreme_rays_2d(cone.constraints)]
         elif n == 3:
-            geometry = cone_geometry(cone.constraints, n)
+            geometry = result.cone_geometry(cone)
             if geometry is not None:
                 item["rays"] = [ray_json(r) for r in geometry.rays]
         misclassified.append(item)

@@ -20,7 +20,7 @@ import numpy as np
 
 from verify.check.pipeline import CheckResult
 from verify.core.linear import Constraint
-from verify.geometry.solid import ConeGeometry, cone_geometry, cyclic_order
+from verify.geometry.solid import ConeGeometry, cyclic_order
 
 CENTRE = np.array([1.0, 1.0, 1.0]) / np.sqrt(3.0)
 E1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2.0)
@@ -151,7 +151,7 @@ def draw_sphere(result: CheckResult, path: Path) -> None:
     fig = Figure(figsize=(11, 5.8), dpi=110)
     axes = fig.subplots(1, 2)
     edges = [e for o in result.regions for e in _outline(o.geometry)]
-    red_edges = [e for c, _ in result.misclassified for e in _outline(cone_geometry(c.constraints, 3))]
+    red_edges = [e for c, _ in result.misclassified for e in _outline(result.cone_geometry(c))]
     for ax, sign in zip(axes, (1.0, -1.0)):
         _draw_disc(ax, result, sign, edges, red_edges)
     err = result.error
