@@ -18,6 +18,8 @@ from typing import Any
 from verify.cli.common import ExitCode, Io, count_arg
 from verify.cli.run import Progress, SignalStop, run_check_model
 from verify.core.errors import InputError
+from verify.render.json_report import measure_json
+from verify.render.rate import measure_words
 from verify.ci.manifest import Entry, Finding, Outcome, judge, load_manifest
 from verify.geometry.measure import working_precision, Measure, digits
 from verify.render.files import prepare_file, write_text
@@ -71,14 +73,8 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
 
 
 def rate_text(error: Measure | None) -> str:
-    if error is None:
-        return "not certified"
-    if error.lower == 0 and error.upper == 0:
-        return "0 exactly"
-    value = float(error.value)
-    if not value:
-        return f"<= {float(error.upper):.3g}"
-    return f"{value:.6g} (1 in {1 / value:,.{0 if value < 0.01 else 2}f})"
+    """The table's certified error rate (an uncertified one is not shown here: the criteria judge it)."""
+    return measure_words(measure_json(error), compact=True)
 
 
 COLUMNS = ("MODEL", "D,N", "CLAIM", "VERDICT", "ERROR RATE (certified)", "CRITERIA", "REGIONS", "TIME", "RESULT")

@@ -137,6 +137,13 @@ def estimate_json(estimate: SampleEstimate | None) -> dict[str, Any] | None:
     }
 
 
+def error_rate_fields(result: CheckResult) -> dict[str, Any]:
+    """The report's three error-rate entries (certified, lower bound, estimate), for `rate.error_rate_words`."""
+    return {"error_rate": measure_json(result.error),
+            "error_rate_lower_bound": measure_json(result.error_lower_bound),
+            "error_rate_estimate": estimate_json(result.error_estimate)}
+
+
 def _matrix_json(matrix: Sequence[Sequence[Fraction]]) -> dict[str, Any]:
     return {
         "exact": [[format_fraction(v) for v in row] for row in matrix],

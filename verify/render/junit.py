@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from verify.render.rate import error_rate_words
+
 SUITE_NAME = "relu-verify"
 
 
@@ -30,15 +32,7 @@ class JunitCase:
 
 
 def error_rate_text(report: dict[str, Any]) -> str:
-    err = report.get("error_rate")
-    if err is not None:
-        if err["upper"] == 0:
-            return "error rate 0 exactly"
-        return f"error rate {err['exact']} (1 in {err['one_in']:,.2f}, certified +- {err['error_bound']})"
-    estimate = report.get("error_rate_estimate")
-    if estimate:
-        return f"error rate ESTIMATE {estimate['value']:.6g} +- {estimate['standard_error']:.2g}"
-    return "error rate not computed (search incomplete)"
+    return f"error rate {error_rate_words(report)}"
 
 
 def counterexample_text(cex: dict[str, Any]) -> str:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from verify.render.rate import measure_words
+
 
 def _measure(m: dict[str, Any] | None, *, ratio: bool = True) -> str:
-    if m is None:
-        return "not computed"
-    if m["upper"] == 0:
-        return "0 (exactly)"
-    text = f"{m['exact']} (+- {m['error_bound']}, rigorous)"
-    if ratio and m.get("one_in"):
-        text += f", about 1 in {m['one_in']:,.2f}"
-    return text
+    return measure_words(m, ratio=ratio)
 
 
 def _matrix(name: str, m: dict[str, Any]) -> list[str]:

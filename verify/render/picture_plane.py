@@ -13,6 +13,8 @@ from matplotlib.figure import Figure  # drawn without pyplot: no global backend 
 from matplotlib.patches import Wedge
 
 from verify.check.pipeline import CheckResult
+from verify.render.json_report import error_rate_fields
+from verify.render.rate import error_rate_words
 from verify.geometry.planar import extreme_rays_2d
 
 
@@ -68,8 +70,7 @@ def draw_partition(result: CheckResult, path: Path) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
-    err = result.error
-    rate = "n/a" if err is None else (f"{float(err.value):.6g}" if err.value else "0")
+    rate = error_rate_words(error_rate_fields(result), compact=True)
     ax.set_title(f"{Path(result.weights.path).name}: {result.verdict.word}, error rate {rate}\n"
                  "black: region rays, red dashed: decision rays (Delta=0), dotted: x0 = x1, red: misclassified",
                  fontsize=8)

@@ -19,6 +19,8 @@ from matplotlib.patches import Circle
 import numpy as np
 
 from verify.check.pipeline import CheckResult
+from verify.render.json_report import error_rate_fields
+from verify.render.rate import error_rate_words
 from verify.core.linear import Constraint
 from verify.geometry.solid import ConeGeometry, cyclic_order
 
@@ -154,13 +156,7 @@ def draw_sphere(result: CheckResult, path: Path) -> None:
     red_edges = [e for c, _ in result.misclassified for e in _outline(result.cone_geometry(c))]
     for ax, sign in zip(axes, (1.0, -1.0)):
         _draw_disc(ax, result, sign, edges, red_edges)
-    err = result.error
-    if err is not None:
-        rate = f"{float(err.value):.6g} (exact)" if err.value else "0 (exact)"
-    elif result.error_estimate is not None:
-        rate = f"~{result.error_estimate.rate:.3g} (Monte Carlo estimate)"
-    else:
-        rate = "n/a"
+    rate = error_rate_words(error_rate_fields(result), compact=True)
     fig.suptitle(
         f"{Path(result.weights.path).name}: {result.verdict.word}, {len(result.regions)} regions, error rate {rate}\n"
         "Lambert equal-area discs around (1,1,1); colours: regions (black edges), red: misclassified "

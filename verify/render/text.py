@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from verify.render.rate import NOT_COMPUTED, estimate_value_words, estimate_words, lower_bound_words, measure_words
+
 THIN = "cone too thin for a float32 witness"
 
 
@@ -18,32 +20,28 @@ def error_rate_lines(report: dict[str, Any]) -> list[str]:
     cex = report["counterexamples"]
     lines = []
     if err is not None:
-        if err["upper"] == 0:
-            if report["verdict"] == "refuted" and cex and all(c["measure_zero"] for c in cex):
-                lines.append("  error rate: 0 exactly - every violation lies on a boundary ray or plane, a set of "
-                             "measure zero (probability 0 under Gaussian inputs)")
-            else:
-                lines.append("  error rate: 0 exactly")
+        if err["upper"] == 0 and report["verdict"] == "refuted" and cex and all(c["measure_zero"] for c in cex):
+            lines.append(f"  error rate: {measure_words(err)} - every violation lies on a boundary ray or plane, a set of "
+                         "measure zero (probability 0 under Gaussian inputs)")
         else:
-            lines.append(f"  error rate: {err['exact']} (+- {err['error_bound']}), 1 in {err['one_in']:,.2f}")
+            lines.append(f"  error rate: {measure_words(err)}")
         tie = report["tie_measure"]
         if tie is not None and tie["value"] > 0:
             strict = report["error_rate_strict"]
-            strict_text = strict["exact"] if strict is not None else "not computed"
+            strict_text = strict["exact"] if strict is not None else NOT_COMPUTED
             lines.append(f"  tie measure: {tie['exact']} (probability that the top logit is shared exactly, where "
                          f"torch.argmax picks the first); strict error rate: {strict_text} (ties counted as errors)")
         return lines
     bound = report.get("error_rate_lower_bound")
     if bound is not None:
-        lines.append(f"  error rate: at least {bound['lower_exact']} (search incomplete: the misclassified cones "
+        lines.append(f"  error rate: {lower_bound_words(bound)} (search incomplete: the misclassified cones "
                      "found so far; the rest is undecided)")
     if report.get("error_rate_estimate"):
         est = report["error_rate_estimate"]
-        label = "error rate: ESTIMATE" if bound is None else "  and an ESTIMATE of it:"
-        lines.append(f"  {label} {est['value']:.6g} +- {est['standard_error']:.2g} ({est['method']}, "
-                     "not exact, not a bound)")
+        words = f"error rate: {estimate_words(est)}" if bound is None else f"  and an ESTIMATE of it: {estimate_value_words(est)}"
+        lines.append(f"  {words} ({est['method']}, not exact, not a bound)")
     elif bound is None:
-        lines.append("  error rate: not computed (search incomplete or no certified method)")
+        lines.append(f"  error rate: {NOT_COMPUTED} (search incomplete or no certified method)")
     return lines
 
 

@@ -1,0 +1,57 @@
+"""The one wording of error rates and other Gaussian measures, for every renderer.
+
+Every place that shows a measure (the terminal summary, JUnit, Markdown, the CI table, the
+pictures) words it here, from the report's measure JSON, so that one rule changes in one place:
+exactly 0 is "0 exactly"; a certified value is its digits with the enclosure's half-width and
+"1 in N"; a lower bound says "at least"; a Monte Carlo value says "ESTIMATE"; nothing known is
+"not computed". `compact=True` gives the same words with 6 significant digits for tables and titles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOT_COMPUTED = "not computed"
+EXACT_ZERO = "0 exactly"
+
+
+def measure_words(m: dict[str, Any] | None, *, ratio: bool = True, compact: bool = False) -> str:
+    """A certified measure: '0 exactly', 'X (+- b), 1 in N' (compact: 'X (1 in N)'), or 'not computed'."""
+    if m is None:
+        return NOT_COMPUTED
+    if m["upper"] == 0:
+        return EXACT_ZERO
+    one_in = m.get("one_in")
+    if compact:
+        value = m["value"]
+        if not value:
+            return f"<= {m['upper']:.3g}"
+        return f"{value:.6g}" + (f" (1 in {one_in:,.{0 if value < 0.01 else 2}f})" if ratio and one_in else "")
+    text = f"{m['exact']} (+- {m['error_bound']})"
+    return text + (f", 1 in {one_in:,.2f}" if ratio and one_in else "")
+
+
+def lower_bound_words(m: dict[str, Any]) -> str:
+    return f"at least {m['lower_exact']}"
+
+
+def estimate_value_words(estimate: dict[str, Any]) -> str:
+    return f"{estimate['value']:.6g} +- {estimate['standard_error']:.2g}"
+
+
+def estimate_words(estimate: dict[str, Any], *, compact: bool = False) -> str:
+    """A Monte Carlo value, never to be read as exact: 'ESTIMATE v +- se' (compact: 'ESTIMATE ~v')."""
+    if compact:
+        return f"ESTIMATE ~{estimate['value']:.3g}"
+    return f"ESTIMATE {estimate_value_words(estimate)}"
+
+
+def error_rate_words(report: dict[str, Any], *, compact: bool = False) -> str:
+    """A report's error rate in one phrase: certified, else at least the bound, else the estimate."""
+    if report.get("error_rate") is not None:
+        return measure_words(report["error_rate"], compact=compact)
+    if report.get("error_rate_lower_bound") is not None:
+        return lower_bound_words(report["error_rate_lower_bound"])
+    if report.get("error_rate_estimate"):
+        return estimate_words(report["error_rate_estimate"], compact=compact)
+    return NOT_COMPUTED
