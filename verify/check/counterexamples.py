@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from verify.check.claims import Cone
+from verify.check.regions import Pattern
 from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.formats.torch_model import Float32Model
 from verify.geometry.planar import deepest_point, normalize_ray, normalized_slack
@@ -67,6 +68,34 @@ def decisive(logits32: np.ndarray, exact: Sequence[Fraction]) -> bool:
     return len(top32) == 1 or top32 == {k for k, v in enumerate(exact) if v == best}
 
 
+class WitnessMismatch(RuntimeError):
+    """A witness that the exact network contradicts: a harness bug, never a result to report."""
+
+
+def check_witness(x: Sequence[Fraction], network: ExactRNN, pattern: Pattern, *, predicted: int | None,
+                  target: int | None = None) -> None:
+    """Re-derive, in exact arithmetic and from the network alone, what the search says of `x`.
+
+    A cone's witness (`predicted` given) lies strictly inside its region: the network's own
+    activation pattern there is the region's, and its first maximal logit is the cone's predicted
+    class. A boundary point (`target` given) lies in the region's closure (every active neuron's
+    input >= 0, every inactive one's <= 0) and the prediction there is not the claim's target.
+    Raises WitnessMismatch otherwise.
+    """
+    pre = network.pre_activations(list(x))
+    if predicted is not None:
+        ok_pattern = tuple(tuple(v > 0 for v in step) for step in pre) == tuple(tuple(s) for s in pattern)
+    else:
+        ok_pattern = all((v >= 0) if bit else (v <= 0) for step, bits in zip(pre, pattern) for v, bit in zip(step, bits))
+    if not ok_pattern:
+        raise WitnessMismatch(f"the witness {[str(v) for v in x]} does not have its region's activation pattern")
+    answer = first_argmax(network.logits(x))
+    if predicted is not None and answer != predicted:
+        raise WitnessMismatch(f"the witness {[str(v) for v in x]} is predicted {answer}, its cone says {predicted}")
+    if target is not None and answer == target:
+        raise WitnessMismatch(f"the boundary witness {[str(v) for v in x]} is predicted {answer}, its target")
+
+
 def confirm(
     x_exact: Sequence[Fraction],
     *,
@@ -77,15 +106,21 @@ def confirm(
     claim: KthArgmaxClaim,
     measure_zero: bool,
     constraints: Sequence[Constraint] = (),
+    pattern: Pattern | None = None,
+    predicted: int | None = None,
+    target: int | None = None,
 ) -> Counterexample:
     """Run the float32 model at the float32 point nearest `x_exact`; `constraints`: its cone, if any.
 
     The point is first scaled to max |x_i| = 1 (same ray, same answers: the network and the
     claim are positively homogeneous), so that a solver's point with huge or tiny coordinates
-    still has a float32 neighbour at float32's finest relative resolution.
+    still has a float32 neighbour at float32's finest relative resolution. With `pattern`, the
+    exact point is first checked against its region and cone (`check_witness`).
     """
     if any(v != 0 for v in x_exact):
         x_exact = normalize_ray(x_exact)
+    if pattern is not None:
+        check_witness(x_exact, network, pattern, predicted=predicted, target=target)
     x32 = np.array([float(v) for v in x_exact], dtype=np.float32)
     logits = model.logits(x32[None, :])[0]
     predicted32 = int(np.argmax(logits))

@@ -260,13 +260,15 @@ def check_model(
         verdict = Verdict.UNKNOWN
 
     model = Float32Model(weights)
+    patterns = {o.region.index: o.region.pattern for o in outcomes}
     counterexamples: list[Counterexample] = []
     for cone in cones:
         if cone.correct or len(counterexamples) >= options.max_counterexamples:
             continue
         counterexamples.append(
             confirm(interior_point(cone, n), region=cone.region, piece=cone.piece, network=network,
-                    model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints)
+                    model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints,
+                    pattern=patterns[cone.region], predicted=cone.predicted)
         )
     for outcome in outcomes:
         for violation in outcome.claim.boundary_violations:
@@ -274,7 +276,8 @@ def check_model(
                 break
             counterexamples.append(
                 confirm(violation.point, region=violation.region, piece=violation.piece, network=network,
-                        model=model, claim=options.claim, measure_zero=True)
+                        model=model, claim=options.claim, measure_zero=True,
+                        pattern=outcome.region.pattern, target=violation.target)
             )
 
     result = CheckResult(

@@ -48,15 +48,18 @@ class ExactRNN:
 
     def hidden_states(self, x: Sequence[Fraction]) -> list[tuple[Fraction, ...]]:
         """All hidden states h_1..h_n at an exact input."""
+        return [tuple(max(Fraction(0), v) for v in pre) for pre in self.pre_activations(x)]
+
+    def pre_activations(self, x: Sequence[Fraction]) -> list[tuple[Fraction, ...]]:
+        """Every neuron's input before the ReLU, at each step, at an exact input."""
         d = self.hidden_size
         h: tuple[Fraction, ...] = tuple(Fraction(0) for _ in range(d))
         states = []
         for x_t in x:
-            h = tuple(
-                max(Fraction(0), sum((self.w_hh[i][j] * h[j] for j in range(d)), Fraction(0)) + self.w_hi[i] * x_t)
-                for i in range(d)
-            )
-            states.append(h)
+            pre = tuple(sum((self.w_hh[i][j] * h[j] for j in range(d)), Fraction(0)) + self.w_hi[i] * x_t
+                        for i in range(d))
+            h = tuple(max(Fraction(0), v) for v in pre)
+            states.append(pre)
         return states
 
     def logits(self, x: Sequence[Fraction | int]) -> tuple[Fraction, ...]:
