@@ -20,10 +20,10 @@ JOBS="${MUTATION_JOBS:-2}"
 
 # group | modules to mutate | tests that must kill them
 GROUPS_TABLE="
-measures|verify/geometry/measure.py verify/geometry/planar.py verify/core/linear.py verify/geometry/solid.py|tests/test_measures.py
+measures|verify/geometry/measure.py verify/geometry/planar.py verify/geometry/cones.py verify/core/linear.py verify/smt/smtlib.py verify/geometry/solid.py|tests/test_measures.py
 float32|verify/check/float32_band.py|tests/test_float32_band.py
-search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py|tests/test_exact_2d.py tests/test_planted.py tests/test_budgets.py
-confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_exact_2d.py tests/test_cones_n3.py
+search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py|tests/test_exact_2d.py tests/test_planted.py tests/test_budgets.py
+confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_exact_2d.py tests/test_cones_n3.py tests/test_witness_checks.py
 merge|verify/check/parallel.py|tests/test_parallel.py
 replay|verify/smt/replay.py|tests/test_replay.py tests/test_encodings.py
 verdict|verify/cli/check.py|tests/test_cli.py

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region
 from verify.core.claim import KthArgmaxClaim
+from verify.check.float32_band import float32_uncertain_measure
 from verify.check.counterexamples import Counterexample, confirm, interior_point
 from verify.formats.torch_model import Float32Model
 from verify.geometry.planar import extreme_rays_2d, line_rays_in_cone_2d
@@ -91,8 +92,10 @@ class RegionOutcome:
     cone_geometries: tuple[ConeGeometry | None, ...] = ()  # n >= 3 (else all None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckResult:
+    """Everything one check found, built once by `check_model`; renderers only read it."""
+
     weights: ModelWeights
     network: ExactRNN
     standardized: Standardized
@@ -280,7 +283,38 @@ def check_model(
                         pattern=outcome.region.pattern, target=violation.target)
             )
 
-    result = CheckResult(
+    wrong = [m for c, m in zip(cones, cone_measures) if not c.correct]
+    method = method_for(n)
+    error = tie = error_strict = error_lower_bound = None
+    notes: list[str] = []
+    if decided and all(m is not None for m in wrong):
+        # every misclassified cone is measured (e.g. there is none): the error rate is exact
+        error = total((m for m in wrong if m is not None), method)
+        if all(o.measure is not None for o in outcomes) and all(m is not None for m in cone_measures):
+            tie = total((m for c, m in zip(cones, cone_measures) if c.tied and m is not None), method)
+            error_strict = total(
+                (m for c, m in zip(cones, cone_measures) if ((not c.correct) or c.tied) and m is not None), method
+            )
+    elif not decided:
+        error_lower_bound = total((m for m in wrong if m is not None), method)
+        notes.append(
+            "search incomplete or regions undecided: the error rate is only bounded below by the "
+            "misclassified cones found (error_rate_lower_bound)"
+        )
+    error_estimate = None
+    if error is None and options.estimate_samples > 0:
+        error_estimate = sample_error_rate(
+            weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
+        )
+        notes.append(
+            "no exact error rate (search incomplete, or cones of rank >= 4 with no certified measure): "
+            f"error_rate_estimate is a Monte Carlo ESTIMATE on the float32 model "
+            f"({options.estimate_samples} samples, seed {options.estimate_seed}), not a bound"
+        )
+    float32_uncertain = None
+    if n == 2 and search_state.complete and not interrupted and outcomes:
+        float32_uncertain = float32_uncertain_measure(network, [o.region for o in outcomes])
+    return CheckResult(
         weights=weights,
         network=network,
         standardized=standardize(network),
@@ -292,39 +326,16 @@ def check_model(
         counterexamples=counterexamples,
         search=search_state,
         stats=stats,
-        seconds=0.0,
+        seconds=time.perf_counter() - start,
+        error=error,
+        tie=tie,
+        error_strict=error_strict,
+        error_estimate=error_estimate,
+        float32_uncertain=float32_uncertain,
+        notes=notes,
+        interrupted=interrupted,
+        counterexamples_total=sum(1 for c in cones if not c.correct) + sum(
+            len(o.claim.boundary_violations) for o in outcomes),
+        error_lower_bound=error_lower_bound,
+        undecided_regions=undecided_regions,
     )
-    wrong = [m for c, m in zip(cones, cone_measures) if not c.correct]
-    if decided and all(m is not None for m in wrong):
-        # every misclassified cone is measured (e.g. there is none): the error rate is exact
-        result.error = total((m for m in wrong if m is not None), method_for(n))
-        if all(o.measure is not None for o in outcomes) and all(m is not None for m in cone_measures):
-            result.tie = total((m for c, m in zip(cones, cone_measures) if c.tied and m is not None), method_for(n))
-            result.error_strict = total(
-                (m for c, m in zip(cones, cone_measures) if ((not c.correct) or c.tied) and m is not None), method_for(n)
-            )
-    elif not decided:
-        result.error_lower_bound = total((m for m in wrong if m is not None), method_for(n))
-        result.notes.append(
-            "search incomplete or regions undecided: the error rate is only bounded below by the "
-            "misclassified cones found (error_rate_lower_bound)"
-        )
-    if result.error is None and options.estimate_samples > 0:
-        result.error_estimate = sample_error_rate(
-            weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
-        )
-        result.notes.append(
-            "no exact error rate (search incomplete, or cones of rank >= 4 with no certified measure): "
-            f"error_rate_estimate is a Monte Carlo ESTIMATE on the float32 model "
-            f"({options.estimate_samples} samples, seed {options.estimate_seed}), not a bound"
-        )
-    if n == 2 and search_state.complete and not interrupted and outcomes:
-        from verify.check.float32_band import float32_uncertain_measure
-
-        result.float32_uncertain = float32_uncertain_measure(network, [o.region for o in outcomes])
-    result.counterexamples_total = sum(1 for c in cones if not c.correct) + sum(
-        len(o.claim.boundary_violations) for o in outcomes)
-    result.undecided_regions = undecided_regions
-    result.interrupted = interrupted
-    result.seconds = time.perf_counter() - start
-    return result
