@@ -34,7 +34,15 @@ def error_rate_lines(report: dict[str, Any]) -> list[str]:
                          f"torch.argmax picks the first); strict error rate: {strict_text} (ties counted as errors)")
         return lines
     bound = report.get("error_rate_lower_bound")
-    if bound is not None:
+    if bound is not None and bound["upper"] == 0:
+        # "at least 0" is true but says nothing: say why there is no positive bound instead
+        if any(not c["measure_zero"] for c in cex):
+            lines.append("  error rate: no certified lower bound (search incomplete; the misclassified cones "
+                         "found have no certified measure here)")
+        else:
+            lines.append("  error rate: not known (search incomplete; no misclassified cone of positive "
+                         "measure found so far)")
+    elif bound is not None:
         lines.append(f"  error rate: at least {bound['lower_exact']} (search incomplete: the misclassified cones "
                      "found so far; the rest is undecided)")
     if report.get("error_rate_estimate"):
