@@ -135,3 +135,40 @@ def test_an_expired_deadline_gives_an_undecided_subtree_naming_the_budget() -> N
     live = run_subtree(SubtreeTask(net, replace(options, budget=Budget(time_budget=7.0, clock=lambda: 0.0)),
                                    prefix, 50.0))
     assert live.stats.checks > 0 and live.evaluated.outcomes
+
+
+def test_subtrees_of_several_regions_are_numbered_on_from_the_regions_before() -> None:
+    """Split at depth 1 only (k = 1): each half holds several regions, numbered 0.. within it."""
+    net = ExactRNN.from_weights(load_weights("models/trained_4_2.pth"))
+    options = CheckOptions(estimate_samples=0)
+    sequential = evaluate_regions(net, options, SolverStats())
+    halves = [run_subtree(SubtreeTask(net, options, (bit,), None)) for bit in (True, False)]
+    assert all(len(h.evaluated.outcomes) >= 2 for h in halves)
+    assert_same(merge(halves, 1, Budget()), sequential)
+
+
+def test_a_region_budget_cut_is_incomplete_as_a_boolean() -> None:
+    _, results, k = sequential_and_subtrees("models/algzoo/2nd_argmax_2_2.pth", 64)
+    assert merge(results, k, Budget(max_regions=2)).state.complete is False
+
+
+def test_an_undecided_subtree_has_empty_region_lists() -> None:
+    net = ExactRNN.from_weights(load_weights("models/algzoo/2nd_argmax_2_2.pth"))
+    prefix = split_prefixes(net, 2, SolverStats())[0]
+    options = CheckOptions(budget=Budget(clock=lambda: 50.0))
+    ev = run_subtree(SubtreeTask(net, options, prefix, 50.0)).evaluated  # at the deadline: time is up
+    assert (ev.outcomes, ev.cones, ev.cone_measures) == ([], [], [])
+    assert ev.state.stop_reason == "time budget reached" and not ev.state.complete
+
+
+def test_a_worker_stops_at_its_parents_deadline() -> None:
+    """No time budget of its own: only the parent's deadline (50) can stop it, once the clock passes it."""
+    net = ExactRNN.from_weights(load_weights("models/algzoo/2nd_argmax_2_2.pth"))
+    prefix = split_prefixes(net, 2, SolverStats())[0]
+    readings = iter([0.0])
+    options = CheckOptions(estimate_samples=0, budget=Budget(clock=lambda: next(readings, 1000.0)))
+    ev = run_subtree(SubtreeTask(net, options, prefix, 50.0)).evaluated
+    assert not ev.state.complete and ev.state.stop_reason == "time budget reached"
+    free = run_subtree(SubtreeTask(net, CheckOptions(estimate_samples=0, budget=Budget(clock=lambda: 1000.0)),
+                                   prefix, None)).evaluated
+    assert free.state.complete and free.outcomes
