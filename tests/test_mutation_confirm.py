@@ -8,12 +8,15 @@ the handcrafted model (exactly correct, CONTEXT.md) is proved.
 
 from __future__ import annotations
 
-from verify.analysis import CheckOptions, evaluate_region
+from mpmath import mpf
+
+from tests.oracles import angular_scan_error
+from verify.analysis import CheckOptions, StopFlag, check_model, evaluate_region
 from verify.claims import Verdict
 from verify.handcrafted import handcrafted_2_2
 from verify.loading import load_weights
 from verify.network import ExactRNN
-from verify.regions import RegionSearch
+from verify.regions import Budget, RegionSearch
 from verify.solver import QueryLimits, SolverStats
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
@@ -54,3 +57,83 @@ def test_every_query_is_reported_and_recorded_when_asked() -> None:
                               on_query=lambda: calls.append(1))
     assert len(calls) == stats.checks == len(outcome.claim.queries) > 0
     assert all(q.expected.value in ("sat", "unsat") for q in outcome.claim.queries)
+
+
+# -- the verdict and the error of check_model ---------------------------------------------------
+
+def test_stop_flag_keeps_its_first_reason_and_interrupts_the_solvers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import verify.analysis as analysis
+
+    calls: list[int] = []
+    monkeypatch.setattr(analysis, "interrupt_active_solvers", lambda: calls.append(1))
+    flag = StopFlag()
+    assert flag.reason is None and flag.signal_number is None and flag() is None
+    flag.set("first", 2)
+    flag.set("second", 15)
+    assert (flag.reason, flag.signal_number, flag()) == ("first", 2, "first")
+    assert calls == [1, 1]  # every set interrupts, even the second
+
+
+def test_an_exactly_correct_model_is_proved_with_error_exactly_zero() -> None:
+    result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=10))
+    assert result.verdict is Verdict.PROVED and not result.interrupted
+    assert result.error is not None and result.error.upper == 0 and result.error.lower == 0
+    assert result.error_lower_bound is None and result.error_estimate is None  # exact: no estimate
+    assert result.undecided_regions == [] and result.counterexamples_total == 0 and result.counterexamples == []
+    assert result.float32_uncertain is not None
+    assert result.tie is not None and result.error_strict is not None
+    assert result.error_strict.lower >= result.error.lower
+
+
+def test_m22_error_is_the_angular_scan_and_every_sliver_is_counted() -> None:
+    result = check_model(load_weights(M22), CheckOptions(estimate_samples=10, max_counterexamples=1))
+    assert result.verdict is Verdict.REFUTED
+    scanned = angular_scan_error(result.network)
+    assert result.error is not None and abs(result.error.value - scanned) < mpf("1e-20")
+    assert result.error_estimate is None and result.error_lower_bound is None
+    assert len(result.counterexamples) == 1  # the cap
+    assert result.counterexamples_total == 2  # the two slivers (CONTEXT.md), counted beyond the cap
+    assert result.error_strict is not None and result.error_strict.lower >= result.error.lower
+
+
+def test_a_cut_search_gives_a_lower_bound_never_an_exact_rate_or_proved() -> None:
+    net = ExactRNN.from_weights(load_weights(M22))
+    exact = angular_scan_error(net)
+    bounds = []
+    for regions in range(1, 6):  # M_{2,2} has 6 regions
+        result = check_model(load_weights(M22), CheckOptions(estimate_samples=10, budget=Budget(max_regions=regions)))
+        assert result.error is None and result.tie is None and result.float32_uncertain is None
+        assert result.verdict in (Verdict.REFUTED, Verdict.UNKNOWN)
+        assert result.verdict is (Verdict.REFUTED if result.misclassified else Verdict.UNKNOWN)
+        assert result.undecided_regions and result.notes
+        assert result.error_estimate is not None  # labelled Monte Carlo, since no exact rate exists
+        lower = result.error_lower_bound
+        assert lower is not None and lower.upper <= exact + mpf("1e-20")
+        bounds.append(lower.value)
+    assert bounds == sorted(bounds)
+
+
+def test_a_cut_search_of_a_correct_model_is_unknown_with_a_zero_lower_bound() -> None:
+    result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0, budget=Budget(max_regions=1)))
+    assert result.verdict is Verdict.UNKNOWN and result.error is None and result.error_estimate is None
+    assert result.error_lower_bound is not None and result.error_lower_bound.upper == 0
+    assert len(result.undecided_regions) >= 1
+
+
+def test_a_stop_flag_set_before_the_run_is_never_proved() -> None:
+    flag = StopFlag()
+    flag.set("planted")
+    result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0), stop=flag)
+    assert result.interrupted and result.verdict is Verdict.UNKNOWN and result.error is None
+    assert result.float32_uncertain is None
+    legacy = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0), should_stop=lambda: "planted")
+    assert legacy.interrupted and legacy.verdict is Verdict.UNKNOWN
+
+
+def test_an_undecided_region_pattern_is_listed_without_its_note() -> None:
+    """A region whose queries cannot run (deadline passed) is listed by its bare pattern."""
+    clock = iter([0.0, 0.0])
+    budget = Budget(time_budget=1.0, clock=lambda: next(clock, 100.0))
+    result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0, budget=budget))
+    assert result.verdict is Verdict.UNKNOWN and result.error is None
+    assert result.undecided_regions and all(set(p) <= set("01|") for p in result.undecided_regions)
