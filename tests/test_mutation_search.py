@@ -6,11 +6,14 @@ satisfiability is obvious, integer rescalings computed on paper, and query limit
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction as F
 
 import pytest
 
 from verify.linear import Constraint, Op
+from verify.network import ExactRNN
+from verify.regions import Budget, RegionSearch
 from verify.solver import Answer, ExactSolver, QueryLimits, SolverStats, decide, primitive
 
 
@@ -118,3 +121,77 @@ def test_query_limits_on_a_fake_clock(timeout: int | None, deadline: float | Non
     limits = QueryLimits(timeout_ms=timeout, deadline=deadline, clock=lambda: now)
     assert limits.next_ms() == want
     assert limits.expired() is (deadline is not None and now >= deadline)
+
+
+# -- the region search against sampled exact forward passes --------------------------------------
+
+def forward(w_hi, w_hh, w_oh, x):  # type: ignore[no-untyped-def]
+    """The exact forward pass, written here: the activation bits of every step and the logits."""
+    d = len(w_hi)
+    h = [F(0)] * d
+    bits = []
+    for x_t in x:
+        pre = [sum((w_hh[i][j] * h[j] for j in range(d)), F(0)) + w_hi[i] * x_t for i in range(d)]
+        if any(p == 0 for p in pre):
+            return None  # on a boundary: not a generic sample
+        bits.extend(p > 0 for p in pre)
+        h = [max(p, F(0)) for p in pre]
+    return tuple(bits), tuple(sum((row[j] * h[j] for j in range(d)), F(0)) for row in w_oh)
+
+
+def small_network(seed: int, d: int, n: int):  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    r = lambda: F(rng.randint(-9, 9), rng.randint(1, 4))  # noqa: E731
+    return [r() for _ in range(d)], [[r() for _ in range(d)] for _ in range(d)], [[r() for _ in range(d)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed,d,n", [(0, 2, 2), (1, 3, 2), (2, 2, 3), (3, 3, 3), (4, 4, 2)])
+def test_every_sampled_point_lies_in_the_one_region_of_its_pattern(seed: int, d: int, n: int) -> None:
+    w_hi, w_hh, w_oh = small_network(seed, d, n)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    search = RegionSearch(net, SolverStats())
+    regions = list(search.run())
+    assert search.state.complete and search.state.regions == len(regions)
+    assert [r.index for r in regions] == list(range(len(regions)))
+    by_bits = {tuple(b for step in r.pattern for b in step): r for r in regions}
+    assert len(by_bits) == len(regions)  # no pattern twice
+    rng = random.Random(100 + seed)
+    seen = set()
+    for _ in range(400):
+        x = tuple(F(rng.randint(-1000, 1000), 1000) for _ in range(n))
+        sample = forward(w_hi, w_hh, w_oh, x)
+        if sample is None:
+            continue
+        bits, logits = sample
+        region = by_bits.get(bits)
+        assert region is not None, bits  # the search missed the region of a real point
+        assert region.contains(x, strictly=True)
+        assert [r for r in regions if r.contains(x, strictly=True)] == [region]
+        assert tuple(sum((a * b for a, b in zip(row, x)), F(0)) for row in region.logits) == logits
+        seen.add(bits)
+    assert len(seen) >= 2
+
+
+@pytest.mark.parametrize("seed,d,n", [(1, 3, 2), (3, 3, 3)])
+def test_a_prefix_search_finds_exactly_the_regions_below_it(seed: int, d: int, n: int) -> None:
+    w_hi, w_hh, w_oh = small_network(seed, d, n)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    full = [tuple(b for step in r.pattern for b in step) for r in RegionSearch(net, SolverStats()).run()]
+    for prefix in [(True,), (False,), (True, False), (False, True, True)]:
+        below = [tuple(b for step in r.pattern for b in step)
+                 for r in RegionSearch(net, SolverStats(), prefix=prefix).run()]
+        assert below == [bits for bits in full if bits[:len(prefix)] == prefix]
+
+
+def test_a_region_budget_keeps_the_first_regions_and_is_incomplete() -> None:
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    full = [r.pattern for r in RegionSearch(net, SolverStats()).run()]
+    assert len(full) >= 4
+    for m in (1, 2, len(full) - 1):
+        search = RegionSearch(net, SolverStats(), budget=Budget(max_regions=m))
+        assert [r.pattern for r in search.run()] == full[:m]
+        assert not search.state.complete and search.state.stop_reason == f"region budget of {m} reached"
+        assert search.state.undecided_prefixes
+    exact = RegionSearch(net, SolverStats(), budget=Budget(max_regions=len(full)))
+    assert [r.pattern for r in exact.run()] == full and exact.state.complete
