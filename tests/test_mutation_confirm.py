@@ -8,12 +8,17 @@ the handcrafted model (exactly correct, CONTEXT.md) is proved.
 
 from __future__ import annotations
 
+from fractions import Fraction as F
+
 from mpmath import mpf
 
 from tests.oracles import angular_scan_error
-from verify.analysis import CheckOptions, StopFlag, check_model, evaluate_region
-from verify.claims import Verdict
+from verify.analysis import CheckOptions, StopFlag, check_model, evaluate_region, evaluate_regions
+from verify.claims import KthArgmaxClaim, Verdict
+from verify.counterexamples import confirm
+from verify.float32 import Float32Model
 from verify.handcrafted import handcrafted_2_2
+from verify.linear import gt
 from verify.loading import load_weights
 from verify.network import ExactRNN
 from verify.regions import Budget, RegionSearch
@@ -137,3 +142,57 @@ def test_an_undecided_region_pattern_is_listed_without_its_note() -> None:
     result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0, budget=budget))
     assert result.verdict is Verdict.UNKNOWN and result.error is None
     assert result.undecided_regions and all(set(p) <= set("01|") for p in result.undecided_regions)
+
+
+# -- counterexample confirmation ------------------------------------------------------------------
+
+def confirm_on_handcrafted(x, constraints=(), measure_zero=False, region=7, piece="p"):  # type: ignore[no-untyped-def]
+    weights = handcrafted_2_2()
+    return confirm(x, region=region, piece=piece, network=ExactRNN.from_weights(weights),
+                   model=Float32Model(weights), claim=KthArgmaxClaim(2), measure_zero=measure_zero,
+                   constraints=constraints)
+
+
+def test_a_counterexample_keeps_its_region_piece_and_kind() -> None:
+    found = confirm_on_handcrafted((F(1), F(-1, 2)), region=7, piece="x0>x1")
+    assert (found.region, found.piece, found.measure_zero) == (7, "x0>x1", False)
+    boundary = confirm_on_handcrafted((F(1), F(1, 2)), measure_zero=True, region=3, piece="q")
+    assert (boundary.region, boundary.piece, boundary.measure_zero, boundary.thin) == (3, "q", True, True)
+
+
+def test_the_origin_is_confirmed_without_scaling() -> None:
+    """The closed check may answer with x = 0 (in every closed region): no ray to scale."""
+    at_zero = confirm_on_handcrafted((F(0), F(0)), measure_zero=True)
+    assert at_zero.x_exact == (0, 0) and at_zero.x_float32 == (0.0, 0.0) and at_zero.thin
+
+
+def test_a_slack_of_exactly_the_threshold_is_not_thin() -> None:
+    """x1 > 0 at x = (1, 2^-20): L1-normalized slack 2^-20 exactly (by hand), and x is a float32 point."""
+    x = (F(1), F(1, 2**20))
+    found = confirm_on_handcrafted(x, constraints=(gt((F(0), F(1))),))
+    assert found.slack == F(1, 2**20) and not found.thin
+    below = confirm_on_handcrafted((F(1), F(1, 2**21)), constraints=(gt((F(0), F(1))),))
+    assert below.slack == F(1, 2**21) and below.thin
+
+
+def test_a_stop_flag_reaches_the_region_search() -> None:
+    """Set from the start: the search stops before its first region, with the flag's reason."""
+    net = ExactRNN.from_weights(handcrafted_2_2())
+    evaluated = evaluate_regions(net, CheckOptions(estimate_samples=0), SolverStats(), should_stop=lambda: "halt")
+    assert evaluated.outcomes == [] and evaluated.state.stop_reason == "halt" and not evaluated.state.complete
+
+
+def test_the_query_timeout_reaches_the_region_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import verify.analysis as analysis
+
+    seen: list[object] = []
+    real = analysis.RegionSearch
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs.get("timeout_ms"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "RegionSearch", spy)
+    net = ExactRNN.from_weights(handcrafted_2_2())
+    evaluate_regions(net, CheckOptions(estimate_samples=0, timeout_ms=4321), SolverStats())
+    assert seen == [4321]
