@@ -196,3 +196,47 @@ def test_the_query_timeout_reaches_the_region_search(monkeypatch) -> None:  # ty
     net = ExactRNN.from_weights(handcrafted_2_2())
     evaluate_regions(net, CheckOptions(estimate_samples=0, timeout_ms=4321), SolverStats())
     assert seen == [4321]
+
+
+def test_claim_queries_get_the_runs_timeout_deadline_and_clock(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The search starts at clock 0 with a 1 s budget: every claim query must be limited to
+    deadline 1.0 on that same clock, with the per-query timeout of the options."""
+    import verify.analysis as analysis
+
+    seen = []
+    real = analysis.check_region
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs["limits"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "check_region", spy)
+    clock = lambda: 0.0  # noqa: E731
+    net = ExactRNN.from_weights(handcrafted_2_2())
+    options = CheckOptions(estimate_samples=0, timeout_ms=4321, budget=Budget(time_budget=1.0, clock=clock))
+    evaluated = evaluate_regions(net, options, SolverStats())
+    assert len(seen) == len(evaluated.outcomes) == 4
+    assert all((lim.timeout_ms, lim.deadline, lim.clock) == (4321, 1.0, clock) for lim in seen)
+
+
+def test_a_prefix_evaluates_only_the_regions_below_it() -> None:
+    net = ExactRNN.from_weights(load_weights(M22))
+    options = CheckOptions(estimate_samples=0)
+    full = evaluate_regions(net, options, SolverStats())
+    for prefix in [(True,), (False,), (True, False)]:
+        part = evaluate_regions(net, options, SolverStats(), prefix=prefix)
+        bits = [tuple(b for step in o.region.pattern for b in step) for o in part.outcomes]
+        want = [tuple(b for step in o.region.pattern for b in step) for o in full.outcomes]
+        assert bits == [b for b in want if b[:len(prefix)] == prefix]
+        assert part.state.complete
+
+
+def test_progress_reports_regions_done_and_checks_so_far() -> None:
+    calls: list[tuple[int, int]] = []
+    stats = SolverStats()
+    net = ExactRNN.from_weights(load_weights(M22))
+    evaluated = evaluate_regions(net, CheckOptions(estimate_samples=0), stats, on_region=lambda r, c: calls.append((r, c)))
+    assert calls[-1][0] == len(evaluated.outcomes) == 6
+    assert 0 < calls[-1][1] <= stats.checks  # the search still checks for a 7th region afterwards
+    assert [r for r, _ in calls] == sorted(r for r, _ in calls) and [c for _, c in calls] == sorted(c for _, c in calls)
+    assert {r for r, _ in calls} == set(range(7))  # 0 while the first region's claim runs, ..., 6
