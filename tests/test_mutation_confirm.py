@@ -12,6 +12,7 @@ from fractions import Fraction as F
 
 from mpmath import mpf
 
+from tests.fault_harness import Fault, count_checks, install
 from tests.oracles import angular_scan_error
 from verify.analysis import CheckOptions, StopFlag, check_model, evaluate_region, evaluate_regions
 from verify.claims import KthArgmaxClaim, Verdict
@@ -240,3 +241,77 @@ def test_progress_reports_regions_done_and_checks_so_far() -> None:
     assert 0 < calls[-1][1] <= stats.checks  # the search still checks for a 7th region afterwards
     assert [r for r, _ in calls] == sorted(r for r, _ in calls) and [c for _, c in calls] == sorted(c for _, c in calls)
     assert {r for r, _ in calls} == set(range(7))  # 0 while the first region's claim runs, ..., 6
+
+
+# -- boundary violations, the cap, the region source, and faults ---------------------------------
+
+LOCAL_MIN = "models/trained_2_2_local_min.pth"  # one boundary violation (a measure-zero counterexample)
+
+
+def test_a_boundary_violation_is_listed_as_a_thin_measure_zero_counterexample() -> None:
+    result = check_model(load_weights(LOCAL_MIN), CheckOptions(estimate_samples=0))
+    violations = [v for o in result.regions for v in o.claim.boundary_violations]
+    assert len(violations) == 1
+    cones = [c for c in result.cones if not c.correct]
+    assert result.counterexamples_total == len(cones) + 1
+    zero = [c for c in result.counterexamples if c.measure_zero]
+    assert len(zero) == 1 and zero[0].thin
+    v = violations[0]
+    assert (zero[0].region, zero[0].piece) == (v.region, v.piece)
+    # by the exact forward pass: at the violation point some other index ties or beats the target
+    logits = result.network.logits(zero[0].x_exact)
+    assert any(logits[j] >= logits[v.target] for j in range(len(logits)) if j != v.target)
+    listed = [c for c in result.counterexamples if not c.measure_zero]
+    assert [(c.region, c.piece) for c in listed] == [(c.region, c.piece) for c in cones]
+
+
+def test_the_cap_counts_cones_first_then_violations() -> None:
+    full = check_model(load_weights(LOCAL_MIN), CheckOptions(estimate_samples=0))
+    cones = sum(1 for c in full.cones if not c.correct)
+    capped = check_model(load_weights(LOCAL_MIN), CheckOptions(estimate_samples=0, max_counterexamples=cones))
+    assert capped is not None and len(capped.counterexamples) == cones
+    assert not any(c.measure_zero for c in capped.counterexamples)
+    assert capped.counterexamples_total == cones + 1 and capped.error is not None
+
+
+def test_a_region_source_replaces_the_loop_and_gets_the_network_options_and_stats() -> None:
+    weights = load_weights(M22)
+    options = CheckOptions(estimate_samples=0)
+    calls = []
+
+    def source(network, opts, stats):  # type: ignore[no-untyped-def]
+        calls.append((network, opts, stats))
+        return evaluate_regions(network, opts, stats)
+
+    result = check_model(weights, options, region_source=source)
+    assert len(calls) == 1
+    network, opts, stats = calls[0]
+    assert network == ExactRNN.from_weights(weights) and opts is options and stats is result.stats
+    sequential = check_model(weights, options)
+    assert result.verdict is sequential.verdict and result.error == sequential.error
+
+
+def test_check_model_passes_progress_and_the_stop_test_to_the_search() -> None:
+    calls: list[tuple[int, int]] = []
+    check_model(load_weights(M22), CheckOptions(estimate_samples=0), on_region=lambda r, c: calls.append((r, c)))
+    assert calls and calls[-1][0] == 6
+    stopped = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0), should_stop=lambda: "halt")
+    assert stopped.regions == [] and stopped.search.stop_reason == "halt"
+
+
+def test_an_unknown_claim_query_leaves_no_exact_rate(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every single claim-or-region query of the handcrafted run made unknown in turn: never
+    proved, never an exact rate, and undecided patterns are bare patterns."""
+    counter = count_checks(monkeypatch)
+    check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0))
+    total_calls = counter.calls
+    monkeypatch.undo()
+    assert total_calls > 10
+    for k in range(1, total_calls + 1):
+        with monkeypatch.context() as patch:
+            fault = install(patch, Fault(k, "unknown"))
+            result = check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0))
+        assert fault.fired
+        assert result.verdict is Verdict.UNKNOWN and result.error is None, k
+        assert result.error_lower_bound is not None and result.undecided_regions, k
+        assert all(set(p) <= set("01|") for p in result.undecided_regions), (k, result.undecided_regions)
