@@ -261,6 +261,22 @@ def test_an_incomplete_search_states_a_lower_bound() -> None:
     assert f"at least {report['error_rate_lower_bound']['lower_exact']} (search incomplete" in text
 
 
+def test_a_zero_lower_bound_is_not_printed_as_at_least_zero() -> None:
+    """The handcrafted model cut after 1 of its 4 regions has no misclassified cone: the true bound
+    is 0, which says nothing; a cone without a certified measure (n >= 4) gives none either."""
+    from verify.render.text import summary_lines
+
+    code, out, _ = run("check", "models/handcrafted_2_2.pth", "--max-regions", "1", "--json", "-")
+    report = json.loads(out)
+    assert code == 3 and report["error_rate_lower_bound"]["upper"] == 0
+    text = "\n".join(summary_lines(report))
+    assert "at least" not in text and "no misclassified cone of positive measure found so far" in text
+    report["counterexamples"] = [{"measure_zero": False, "thin": False, "float32_confirmed": True,
+                                  "x_float32": [1.0, 0.5], "predicted": 0, "expected": 1}]
+    text = "\n".join(summary_lines(report))
+    assert "at least" not in text and "no certified lower bound" in text
+
+
 # -- 6. help, version, verbosity, error prefixes (issue 9 #6) ---------------------------------------
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_version_quiet_verbose_and_exit_codes_in_help(command: str,

@@ -111,3 +111,73 @@ def test_sigint_stops_verify_ci_and_writes_its_reports(slow_model: Path, tmp_pat
     assert data["entries"][0]["interrupted"] is True
     text = junit.read_text()
     assert 'type="interrupted"' in text and "<skipped" in text
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of `pid`, read from /proc (Linux)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # fields: state, ppid, ...
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+def test_sigint_with_jobs_keeps_finished_subtrees_and_leaves_no_worker(tmp_path: Path) -> None:
+    """Issue 9 #4: with --jobs 2, SIGINT exits 130 within seconds, keeps every region already
+    reported by the progress bar, and no worker process outlives the parent."""
+    g = torch.Generator().manual_seed(1)
+    d, n = 16, 3  # a random d = 16, n = 3 net: hundreds of regions, a minute or more of solver time
+    model = tmp_path / "slow_16_3.pth"
+    torch.save({"rnn.weight_ih_l0": torch.randn(d, 1, generator=g),
+                "rnn.weight_hh_l0": torch.randn(d, d, generator=g) / d ** 0.5,
+                "linear.weight": torch.randn(n, d, generator=g)}, model)
+    report = tmp_path / "out.json"
+    proc = subprocess.Popen([sys.executable, "-m", "verify", "check", str(model), "--jobs", "2", "--progress",
+                             "--time-budget", "600", "--json", str(report)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    seen, shown, start = b"", 0, time.monotonic()
+    while shown == 0:  # wait until at least one subtree has finished and its regions are shown
+        assert proc.poll() is None, (proc.returncode, seen.decode(errors="replace"))
+        assert time.monotonic() - start < STARTUP_LIMIT, "no subtree finished in time"
+        time.sleep(0.1)
+        seen += proc.stderr.read() or b""
+        counts = [int(part.split()[-1]) for part in seen.decode(errors="replace").replace("\r", "\n").split(" regions")[:-1]
+                  if part.split() and part.split()[-1].isdigit()]
+        shown = max(counts, default=0)
+    workers = _children(proc.pid)
+    assert workers, "--jobs 2 started no worker process"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    os.set_blocking(proc.stderr.fileno(), True)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    seconds = time.monotonic() - sent
+    assert proc.returncode == 130, (proc.returncode, err.decode(errors="replace"))
+    assert seconds < EXIT_LIMIT and b"Traceback" not in err
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and data["verdict"] != "proved" and data["error_rate"] is None
+    assert len(data["regions"]) >= shown  # finished subtrees are kept, not thrown away
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in workers), "a worker outlived the interrupted parent"

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 NOT_COMPUTED = "not computed"
+NOT_KNOWN = "not known"  # an incomplete search that found no misclassified cone of positive measure
+NO_LOWER_BOUND = "no certified lower bound"  # ... that found such cones but cannot measure them
 EXACT_ZERO = "0 exactly"
 
 
@@ -32,7 +34,8 @@ def measure_words(m: dict[str, Any] | None, *, ratio: bool = True, compact: bool
 
 
 def lower_bound_words(m: dict[str, Any]) -> str:
-    return f"at least {m['lower_exact']}"
+    """An incomplete search's bound; "at least 0" is true but says nothing, so it is "not known"."""
+    return NOT_KNOWN if m["upper"] == 0 else f"at least {m['lower_exact']}"
 
 
 def estimate_value_words(estimate: dict[str, Any]) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from verify.render.rate import NOT_COMPUTED, estimate_value_words, estimate_words, lower_bound_words, measure_words
+from verify.render.rate import (
+    NO_LOWER_BOUND, NOT_COMPUTED, NOT_KNOWN, estimate_value_words, estimate_words, lower_bound_words, measure_words,
+)
 
 THIN = "cone too thin for a float32 witness"
 
@@ -33,7 +35,15 @@ def error_rate_lines(report: dict[str, Any]) -> list[str]:
                          f"torch.argmax picks the first); strict error rate: {strict_text} (ties counted as errors)")
         return lines
     bound = report.get("error_rate_lower_bound")
-    if bound is not None:
+    if bound is not None and bound["upper"] == 0:
+        # "at least 0" is true but says nothing: say why there is no positive bound instead
+        if any(not c["measure_zero"] for c in cex):
+            lines.append(f"  error rate: {NO_LOWER_BOUND} (search incomplete; the misclassified cones "
+                         "found have no certified measure here)")
+        else:
+            lines.append(f"  error rate: {NOT_KNOWN} (search incomplete; no misclassified cone of positive "
+                         "measure found so far)")
+    elif bound is not None:
         lines.append(f"  error rate: {lower_bound_words(bound)} (search incomplete: the misclassified cones "
                      "found so far; the rest is undecided)")
     if report.get("error_rate_estimate"):

@@ -1,0 +1,174 @@
+"""Issue 18 #4: the parallel merge must give exactly what one sequential search gives.
+
+The oracle is the sequential search (`evaluate_regions`, a different code path): region order,
+every region number a region, cone or boundary violation carries, the measures and the node
+count must match field by field, for several splits of several models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from verify.check.pipeline import CheckOptions, EvaluatedRegions, evaluate_regions
+from verify.formats import load_weights
+from verify.core.network import ExactRNN
+from verify.check.parallel import SubtreeResult, SubtreeTask, merge, run_subtree, split_prefixes
+from verify.check.regions import Budget, SearchState, parse_pattern
+from verify.smt.solver import SolverStats
+
+MODELS = ["models/algzoo/2nd_argmax_2_2.pth", "models/trained_2_2_local_min.pth", "models/trained_4_2.pth"]
+
+
+def sequential_and_subtrees(path: str, jobs: int) -> tuple[EvaluatedRegions, list[SubtreeResult], int]:
+    net = ExactRNN.from_weights(load_weights(path))
+    options = CheckOptions(estimate_samples=0)
+    sequential = evaluate_regions(net, options, SolverStats())
+    prefixes = split_prefixes(net, jobs, SolverStats())
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in prefixes]
+    return sequential, results, len(prefixes[0])
+
+
+def cone_key(cone):  # type: ignore[no-untyped-def]
+    """A cone without its witness (a subtree's solver may pick another interior point)."""
+    return (cone.region, cone.piece, cone.target, cone.predicted, cone.tied, cone.constraints)
+
+
+def assert_same(merged: EvaluatedRegions, sequential: EvaluatedRegions) -> None:
+    assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
+    assert [o.region.index for o in merged.outcomes] == list(range(len(sequential.outcomes)))
+    assert [o.claim.region for o in merged.outcomes] == list(range(len(sequential.outcomes)))
+    for got, want in zip(merged.outcomes, sequential.outcomes):
+        assert got.claim.verdict == want.claim.verdict
+        assert [cone_key(c) for c in got.claim.cones] == [cone_key(c) for c in want.claim.cones]
+        assert [(v.region, v.piece, v.target) for v in got.claim.boundary_violations] == [
+            (v.region, v.piece, v.target) for v in want.claim.boundary_violations]
+        assert got.measure == want.measure
+    assert [cone_key(c) for c in merged.cones] == [cone_key(c) for c in sequential.cones]
+    assert merged.cone_measures == sequential.cone_measures
+    assert all(m is not None for m in merged.cone_measures)
+    state, want_state = merged.state, sequential.state
+    assert (state.complete, state.stop_reason, state.undecided_prefixes, state.unknown_queries) == (
+        want_state.complete, want_state.stop_reason, want_state.undecided_prefixes, want_state.unknown_queries)
+    assert state.regions == want_state.regions == len(sequential.outcomes)
+    assert state.nodes == want_state.nodes
+
+
+@pytest.mark.parametrize("path", MODELS)
+@pytest.mark.parametrize("jobs", [2, 64])
+def test_merge_equals_the_sequential_search(path: str, jobs: int) -> None:
+    sequential, results, k = sequential_and_subtrees(path, jobs)
+    assert len(results) >= 2
+    assert_same(merge(results, k, Budget()), sequential)
+
+
+def test_merge_renumbers_boundary_violations() -> None:
+    """trained_2_2_local_min has one boundary violation; it must keep its region's new number."""
+    sequential, results, k = sequential_and_subtrees("models/trained_2_2_local_min.pth", 64)
+    violations = [v for o in sequential.outcomes for v in o.claim.boundary_violations]
+    assert len(violations) == 1
+    merged = merge(results, k, Budget())
+    got = [(o.region.index, v.region) for o in merged.outcomes for v in o.claim.boundary_violations]
+    assert len(got) == 1 and got[0][0] == got[0][1] == violations[0].region
+
+
+def empty(prefix: tuple[bool, ...], nodes: int, *, unknown: int = 0, note: str = "") -> SubtreeResult:
+    state = SearchState(complete=not note, stop_reason=note, undecided_prefixes=[note] if note else [],
+                        nodes=nodes, unknown_queries=unknown)
+    return SubtreeResult(prefix, EvaluatedRegions([], [], [], state), SolverStats())
+
+
+def test_node_count_of_an_empty_subtree() -> None:
+    """An empty subtree sharing the first subtree's prefix adds only the nodes below depth k."""
+    sequential, results, k = sequential_and_subtrees("models/algzoo/2nd_argmax_2_2.pth", 64)
+    assert k >= 3
+    base = merge(results, k, Budget()).state.nodes
+    assert base == sequential.state.nodes
+    first = results[0].prefix
+    # 2 nodes walked, both ancestors already counted: nothing new
+    assert merge([*results, empty(first, 2)], k, Budget()).state.nodes == base
+    # k + 3 nodes: its k ancestors are counted already, the 3 below are new
+    assert merge([*results, empty(first, k + 3)], k, Budget()).state.nodes == base + 3
+    # a prefix differing in its last bit has the same k ancestors (prefix[:depth], depth < k)
+    other = first[:-1] + (not first[-1],)
+    assert merge([*results, empty(other, k + 1)], k, Budget()).state.nodes == base + 1
+
+
+def test_unknown_queries_add_and_undecided_prefixes_keep_search_order() -> None:
+    _, results, k = sequential_and_subtrees("models/algzoo/2nd_argmax_2_2.pth", 2)
+    parts = [empty(results[0].prefix, 0, unknown=2, note="a"), *results,
+             empty(results[0].prefix, 0, unknown=3, note="b")]
+    state = merge(parts, k, Budget()).state
+    assert state.unknown_queries == 5
+    assert state.undecided_prefixes == ["a", "b"]
+    assert state.stop_reason == "a" and not state.complete
+
+
+def test_region_budget_below_the_count_drops_the_later_regions() -> None:
+    sequential, results, k = sequential_and_subtrees("models/trained_4_2.pth", 64)
+    total = len(sequential.outcomes)
+    assert total == 10
+    merged = merge(results, k, Budget(max_regions=3))
+    assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes[:3]]
+    assert merged.state.regions == 3 and not merged.state.complete
+    assert merged.state.stop_reason == "region budget of 3 reached"
+    assert merged.state.undecided_prefixes == [o.region.pattern_text for o in sequential.outcomes[3:]]
+    want = [(cone_key(c), m) for c, m in zip(sequential.cones, sequential.cone_measures) if c.region < 3]
+    assert [(cone_key(c), m) for c, m in zip(merged.cones, merged.cone_measures)] == want
+    assert len(want) > 0
+    exact = merge(results, k, Budget(max_regions=total))
+    assert exact.state.complete and exact.state.regions == total and exact.state.stop_reason == ""
+
+
+def test_an_expired_deadline_gives_an_undecided_subtree_naming_the_budget() -> None:
+    net = ExactRNN.from_weights(load_weights("models/algzoo/2nd_argmax_2_2.pth"))
+    prefix = split_prefixes(net, 2, SolverStats())[0]
+    options = CheckOptions(budget=Budget(time_budget=7.0, clock=lambda: 100.0))
+    result = run_subtree(SubtreeTask(net, options, prefix, 50.0))
+    assert result.prefix == prefix and result.evaluated.outcomes == []
+    assert not result.evaluated.state.complete
+    assert result.evaluated.state.stop_reason == "time budget of 7 s reached"
+    assert len(result.evaluated.state.undecided_prefixes) == 1
+    assert parse_pattern(result.evaluated.state.undecided_prefixes[0]) == prefix
+    assert isinstance(result.stats, SolverStats)
+    live = run_subtree(SubtreeTask(net, replace(options, budget=Budget(time_budget=7.0, clock=lambda: 0.0)),
+                                   prefix, 50.0))
+    assert live.stats.checks > 0 and live.evaluated.outcomes
+
+
+def test_subtrees_of_several_regions_are_numbered_on_from_the_regions_before() -> None:
+    """Split at depth 1 only (k = 1): each half holds several regions, numbered 0.. within it."""
+    net = ExactRNN.from_weights(load_weights("models/trained_4_2.pth"))
+    options = CheckOptions(estimate_samples=0)
+    sequential = evaluate_regions(net, options, SolverStats())
+    halves = [run_subtree(SubtreeTask(net, options, (bit,), None)) for bit in (True, False)]
+    assert all(len(h.evaluated.outcomes) >= 2 for h in halves)
+    assert_same(merge(halves, 1, Budget()), sequential)
+
+
+def test_a_region_budget_cut_is_incomplete_as_a_boolean() -> None:
+    _, results, k = sequential_and_subtrees("models/algzoo/2nd_argmax_2_2.pth", 64)
+    assert merge(results, k, Budget(max_regions=2)).state.complete is False
+
+
+def test_an_undecided_subtree_has_empty_region_lists() -> None:
+    net = ExactRNN.from_weights(load_weights("models/algzoo/2nd_argmax_2_2.pth"))
+    prefix = split_prefixes(net, 2, SolverStats())[0]
+    options = CheckOptions(budget=Budget(clock=lambda: 50.0))
+    ev = run_subtree(SubtreeTask(net, options, prefix, 50.0)).evaluated  # at the deadline: time is up
+    assert (ev.outcomes, ev.cones, ev.cone_measures) == ([], [], [])
+    assert ev.state.stop_reason == "time budget reached" and not ev.state.complete
+
+
+def test_a_worker_stops_at_its_parents_deadline() -> None:
+    """No time budget of its own: only the parent's deadline (50) can stop it, once the clock passes it."""
+    net = ExactRNN.from_weights(load_weights("models/algzoo/2nd_argmax_2_2.pth"))
+    prefix = split_prefixes(net, 2, SolverStats())[0]
+    readings = iter([0.0])
+    options = CheckOptions(estimate_samples=0, budget=Budget(clock=lambda: next(readings, 1000.0)))
+    ev = run_subtree(SubtreeTask(net, options, prefix, 50.0)).evaluated
+    assert not ev.state.complete and ev.state.stop_reason == "time budget reached"
+    free = run_subtree(SubtreeTask(net, CheckOptions(estimate_samples=0, budget=Budget(clock=lambda: 1000.0)),
+                                   prefix, None)).evaluated
+    assert free.state.complete and free.outcomes

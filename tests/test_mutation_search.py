@@ -1,0 +1,197 @@
+"""Issue 18 #4: the Z3 door (verify.smt.solver) on hand-solved systems.
+
+Every expectation is worked out by hand: tiny systems of homogeneous linear constraints whose
+satisfiability is obvious, integer rescalings computed on paper, and query limits on a fake clock.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction as F
+
+import pytest
+
+from verify.core.linear import Constraint, Op
+from verify.core.network import ExactRNN
+from verify.check.regions import Budget, RegionSearch
+from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats, decide, primitive
+
+
+def c(a: object, b: object, op: Op) -> Constraint:
+    return Constraint((F(a), F(b)), op)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("coeffs,want", [
+    ((F(1, 2), F(1, 3)), (3, 2)),            # lcm 6, gcd 1
+    ((F(4), F(6)), (2, 3)),                  # gcd 2
+    ((F(-3, 4), F(0), F(9, 8)), (-2, 0, 3)),  # lcm 8 -> (-6, 0, 9), gcd 3
+    ((F(0), F(0)), (0, 0)),
+    ((F(5, 7),), (1,)),
+])
+def test_primitive_is_the_coprime_integer_rescaling(coeffs: tuple[F, ...], want: tuple[int, ...]) -> None:
+    assert primitive(coeffs) == tuple(F(v) for v in want)
+
+
+@pytest.mark.parametrize("constraints,want", [
+    ([c(1, 0, Op.GT), c(-1, 0, Op.GT)], Answer.UNSAT),                # x > 0 and x < 0
+    ([c(1, 0, Op.GE), c(-1, 0, Op.GE)], Answer.SAT),                  # x = 0 allowed
+    ([c(1, 0, Op.GE), c(-1, 0, Op.GE), c(0, 1, Op.GT), c(0, -1, Op.GE)], Answer.UNSAT),
+    ([c(1, -1, Op.EQ), c(1, 0, Op.GT)], Answer.SAT),                  # the diagonal
+    ([c(1, -1, Op.EQ), c(1, 0, Op.GT), c(0, 1, Op.LT)], Answer.UNSAT),
+    ([c(1, 0, Op.LE), c(1, 0, Op.LT)], Answer.SAT),
+    ([c(1, 0, Op.LT), c(-1, 0, Op.LE)], Answer.UNSAT),
+])
+def test_decisions_on_hand_solved_systems(constraints: list[Constraint], want: Answer) -> None:
+    answer, point = decide(2, constraints, SolverStats())
+    assert answer is want and (point is None) is (want is not Answer.SAT)
+    if point is not None:
+        assert all(k.holds(point) for k in constraints)
+    solver = ExactSolver(2, SolverStats())
+    for k in constraints:
+        solver.add(k)
+    assert solver.check() is want
+    if want is Answer.SAT:
+        point = solver.model_point()
+        assert all(k.holds(point) for k in constraints)
+
+
+def test_decide_with_any_of_is_a_disjunction() -> None:
+    answer, point = decide(2, [c(1, 0, Op.GT)], SolverStats(), any_of=[c(-1, 0, Op.GT), c(0, -1, Op.GT)])
+    assert answer is Answer.SAT and point is not None and point[0] > 0 and point[1] < 0
+    answer, point = decide(2, [c(1, 0, Op.GT)], SolverStats(), any_of=[c(-1, 0, Op.GT)])
+    assert answer is Answer.UNSAT and point is None
+
+
+def test_scopes_undo_what_they_added_and_any_of_is_a_disjunction() -> None:
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver.add(c(1, 0, Op.GT))
+    solver.push()
+    solver.add(c(-1, 0, Op.GT))
+    assert solver.check() is Answer.UNSAT
+    solver.pop()
+    assert solver.check() is Answer.SAT
+    solver.push()
+    solver.add_any([c(-1, 0, Op.GT), c(0, 1, Op.GT)])  # x < 0 or y > 0: only y > 0 is possible
+    assert solver.check() is Answer.SAT and solver.model_point()[1] > 0
+    solver.pop()
+    solver.add_any([c(-1, 0, Op.GT), c(-1, 0, Op.GE)])  # x < 0 or x <= 0, with x > 0: impossible
+    assert solver.check() is Answer.UNSAT
+    assert stats.checks == 4 and stats.unknowns == 0
+
+
+def test_model_point_without_a_sat_answer_is_an_error() -> None:
+    solver = ExactSolver(2, SolverStats())
+    solver.add(c(1, 0, Op.GT))
+    solver.add(c(-1, 0, Op.GT))
+    assert solver.check() is Answer.UNSAT
+    with pytest.raises(RuntimeError):
+        solver.model_point()
+
+
+def test_a_passed_deadline_is_unknown_without_asking_z3() -> None:
+    stats = SolverStats()
+    solver = ExactSolver(2, stats, limits=QueryLimits(timeout_ms=None, deadline=5.0, clock=lambda: 5.0))
+    solver.add(c(1, 0, Op.GT))
+    assert solver.check() is Answer.UNKNOWN
+    assert solver.last_reason == "deadline" and stats.unknowns == 1 and stats.checks == 0
+
+
+def test_an_interrupted_solver_answers_unknown() -> None:
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver.add(c(1, 0, Op.GT))
+    solver.interrupt()
+    assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted" and stats.unknowns == 1
+
+
+@pytest.mark.parametrize("timeout,deadline,now,want", [
+    (None, None, 0.0, None),      # no limit at all
+    (250, None, 0.0, 250),
+    (None, 10.0, 7.5, 2500),      # the remaining time
+    (1000, 10.0, 7.5, 1000),      # the smaller of the two
+    (5000, 10.0, 7.5, 2500),
+    (None, 10.0, 10.0, 0),        # at the deadline: nothing left
+    (None, 10.0, 11.0, 0),
+    (None, 10.0, 9.9999999, 1),   # less than a millisecond left still asks for 1 ms
+    (0, None, 0.0, 1),            # a query always gets at least 1 ms
+])
+def test_query_limits_on_a_fake_clock(timeout: int | None, deadline: float | None, now: float,
+                                      want: int | None) -> None:
+    limits = QueryLimits(timeout_ms=timeout, deadline=deadline, clock=lambda: now)
+    assert limits.next_ms() == want
+    assert limits.expired() is (deadline is not None and now >= deadline)
+
+
+# -- the region search against sampled exact forward passes --------------------------------------
+
+def forward(w_hi, w_hh, w_oh, x):  # type: ignore[no-untyped-def]
+    """The exact forward pass, written here: the activation bits of every step and the logits."""
+    d = len(w_hi)
+    h = [F(0)] * d
+    bits = []
+    for x_t in x:
+        pre = [sum((w_hh[i][j] * h[j] for j in range(d)), F(0)) + w_hi[i] * x_t for i in range(d)]
+        if any(p == 0 for p in pre):
+            return None  # on a boundary: not a generic sample
+        bits.extend(p > 0 for p in pre)
+        h = [max(p, F(0)) for p in pre]
+    return tuple(bits), tuple(sum((row[j] * h[j] for j in range(d)), F(0)) for row in w_oh)
+
+
+def small_network(seed: int, d: int, n: int):  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    r = lambda: F(rng.randint(-9, 9), rng.randint(1, 4))  # noqa: E731
+    return [r() for _ in range(d)], [[r() for _ in range(d)] for _ in range(d)], [[r() for _ in range(d)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed,d,n", [(0, 2, 2), (1, 3, 2), (2, 2, 3), (3, 3, 3), (4, 4, 2)])
+def test_every_sampled_point_lies_in_the_one_region_of_its_pattern(seed: int, d: int, n: int) -> None:
+    w_hi, w_hh, w_oh = small_network(seed, d, n)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    search = RegionSearch(net, SolverStats())
+    regions = list(search.run())
+    assert search.state.complete and search.state.regions == len(regions)
+    assert [r.index for r in regions] == list(range(len(regions)))
+    by_bits = {tuple(b for step in r.pattern for b in step): r for r in regions}
+    assert len(by_bits) == len(regions)  # no pattern twice
+    rng = random.Random(100 + seed)
+    seen = set()
+    for _ in range(400):
+        x = tuple(F(rng.randint(-1000, 1000), 1000) for _ in range(n))
+        sample = forward(w_hi, w_hh, w_oh, x)
+        if sample is None:
+            continue
+        bits, logits = sample
+        region = by_bits.get(bits)
+        assert region is not None, bits  # the search missed the region of a real point
+        assert region.contains(x, strictly=True)
+        assert [r for r in regions if r.contains(x, strictly=True)] == [region]
+        assert tuple(sum((a * b for a, b in zip(row, x)), F(0)) for row in region.logits) == logits
+        seen.add(bits)
+    assert len(seen) >= 2
+
+
+@pytest.mark.parametrize("seed,d,n", [(1, 3, 2), (3, 3, 3)])
+def test_a_prefix_search_finds_exactly_the_regions_below_it(seed: int, d: int, n: int) -> None:
+    w_hi, w_hh, w_oh = small_network(seed, d, n)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    full = [tuple(b for step in r.pattern for b in step) for r in RegionSearch(net, SolverStats()).run()]
+    for prefix in [(True,), (False,), (True, False), (False, True, True)]:
+        below = [tuple(b for step in r.pattern for b in step)
+                 for r in RegionSearch(net, SolverStats(), prefix=prefix).run()]
+        assert below == [bits for bits in full if bits[:len(prefix)] == prefix]
+
+
+def test_a_region_budget_keeps_the_first_regions_and_is_incomplete() -> None:
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    full = [r.pattern for r in RegionSearch(net, SolverStats()).run()]
+    assert len(full) >= 4
+    for m in (1, 2, len(full) - 1):
+        search = RegionSearch(net, SolverStats(), budget=Budget(max_regions=m))
+        assert [r.pattern for r in search.run()] == full[:m]
+        assert not search.state.complete and search.state.stop_reason == f"region budget of {m} reached"
+        assert search.state.undecided_prefixes
+    exact = RegionSearch(net, SolverStats(), budget=Budget(max_regions=len(full)))
+    assert [r.pattern for r in exact.run()] == full and exact.state.complete
