@@ -261,6 +261,24 @@ class ExactSolver:
         return tuple(point)
 
 
+def decide(
+    n: int,
+    constraints: Sequence[Constraint],
+    stats: SolverStats,
+    *,
+    any_of: Sequence[Constraint] | None = None,
+    timeout_ms: int | None = 10_000,
+) -> tuple[Answer, tuple[Fraction, ...] | None]:
+    """One standalone query: the conjunction of `constraints` (and one of `any_of`, if given)."""
+    solver = ExactSolver(n, stats, timeout_ms=timeout_ms)
+    for constraint in constraints:
+        solver.add(constraint)
+    if any_of is not None:
+        solver.add_any(any_of)
+    answer = solver.check()
+    return answer, (solver.model_point() if answer is Answer.SAT else None)
+
+
 @dataclass(frozen=True)
 class SmtQuery:
     """A standalone SMT-LIB 2 query with the answer the harness obtained for it."""
