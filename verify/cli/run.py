@@ -17,6 +17,7 @@ from typing import Any, Callable, TextIO
 
 from verify.check.pipeline import CheckOptions, CheckResult, StopFlag, check_model
 from verify.core.weights import ModelWeights
+from verify.render.progress import ProgressBar
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -101,31 +102,22 @@ class Progress:
     """A progress line on stderr: regions, solver checks, elapsed / budget; at most 5 refreshes a second."""
 
     def __init__(self, enabled: bool, name: str, budget: float | None, stream: TextIO) -> None:
-        self.bar = None
-        self.start = time.monotonic()
         self.last = 0.0
         self.budget = budget
-        if enabled:
-            from tqdm import tqdm
-
-            total = "no budget" if budget is None else _clock(budget)
-            self.bar = tqdm(desc=name, unit=" regions", leave=False, file=stream, mininterval=0.2,
-                            bar_format="{desc}: {n} regions [{elapsed} of " + total + "]{postfix}")
+        total = "no budget" if budget is None else _clock(budget)
+        self.bar = ProgressBar(enabled, stream, name, " regions", total_text=total)
 
     def __call__(self, regions: int, checks: int) -> None:
-        if self.bar is None:
+        if not self.bar.enabled:
             return
         now = time.monotonic()
-        if now - self.last < 0.2 and regions == self.bar.n:
+        if now - self.last < 0.2 and regions == self.bar.count:
             return
         self.last = now
-        self.bar.n = regions
-        self.bar.set_postfix_str(f"{checks} solver checks", refresh=False)
-        self.bar.refresh()
+        self.bar.redraw(regions, f"{checks} solver checks")
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
 
 def _clock(seconds: float) -> str:

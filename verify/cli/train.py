@@ -13,6 +13,7 @@ from typing import Any
 from verify.cli.common import ExitCode, Io, count_arg, exit_code_for
 from verify.core.errors import InputError
 from verify.corpus.training import TrainConfig, card_path, save, train
+from verify.render.progress import ProgressBar
 
 
 MAX_SEED = 2**64 - 1  # torch.manual_seed's range
@@ -43,25 +44,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 class _Bar:
-    """tqdm on stderr, updated per step; does nothing when disabled."""
+    """The training steps on the one progress bar, the loss every 64 steps."""
 
     def __init__(self, enabled: bool, io: Io, desc: str) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc=desc, unit=" steps", file=io.stderr, leave=False, mininterval=0.2)
+        self.bar = ProgressBar(enabled, io.stderr, desc, " steps")
 
     def __call__(self, step: int, steps: int, loss: float) -> None:
-        if self.bar is not None:
-            self.bar.total = steps
-            self.bar.update(step - self.bar.n)
-            if step % 64 == 0 or step == steps:
-                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        self.bar.advance(step, steps, f"loss={loss:.4f}" if step % 64 == 0 or step == steps else None)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
 
 def run_train(args: argparse.Namespace, io: Io) -> int:
