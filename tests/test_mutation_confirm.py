@@ -8,9 +8,11 @@ the handcrafted model (exactly correct, CONTEXT.md) is proved.
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction as F
 
-from mpmath import mpf
+import pytest
+from mpmath import mp, mpf
 
 from tests.fault_harness import Fault, count_checks, install
 from tests.oracles import angular_scan_error
@@ -24,6 +26,7 @@ from verify.core.linear import gt
 from verify.formats import load_weights
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, RegionSearch
+from verify.check.sampling import sample_error_rate
 from verify.smt.solver import QueryLimits, SolverStats
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
@@ -316,3 +319,118 @@ def test_an_unknown_claim_query_leaves_no_exact_rate(monkeypatch) -> None:  # ty
         assert result.verdict is Verdict.UNKNOWN and result.error is None, k
         assert result.error_lower_bound is not None and result.undecided_regions, k
         assert all(set(p) <= set("01|") for p in result.undecided_regions), (k, result.undecided_regions)
+
+
+def test_check_model_result_fields_and_wall_time() -> None:
+    weights = load_weights(M22)
+    options = CheckOptions(estimate_samples=0)
+    t0 = time.perf_counter()
+    result = check_model(weights, options)
+    elapsed = time.perf_counter() - t0
+    assert result.weights is weights and result.claim == options.claim
+    assert result.stats.checks > 0 and result.standardized is not None
+    assert 0 < result.seconds <= elapsed
+
+
+def test_m22_has_no_ties_so_the_strict_rate_is_the_error_rate() -> None:
+    """Generic float weights: no two logits are identically equal on an open cone (no tie)."""
+    result = check_model(load_weights(M22), CheckOptions(estimate_samples=0))
+    assert result.tie is not None and result.tie.upper == 0
+    assert result.error is not None and result.error_strict == result.error
+
+
+def test_found_misclassified_cones_give_a_positive_lower_bound_and_the_notes_say_so() -> None:
+    positive = 0
+    for regions in range(1, 6):
+        result = check_model(load_weights(M22), CheckOptions(estimate_samples=1, budget=Budget(max_regions=regions)))
+        assert result.error_lower_bound is not None
+        if result.misclassified:  # an open cone has positive measure
+            assert result.error_lower_bound.lower > 0
+            positive += 1
+        assert result.notes[0] == ("search incomplete or regions undecided: the error rate is only bounded below "
+                                   "by the misclassified cones found (error_rate_lower_bound)")
+        assert result.notes[1].startswith("no exact error rate (search incomplete, or cones of rank >= 4 with no "
+                                          "certified measure): error_rate_estimate is a Monte Carlo ESTIMATE")
+        assert result.error_estimate is not None  # even a single sample is an estimate
+    assert positive >= 1
+
+
+@pytest.mark.parametrize("claim,seed", [(2, 0), (2, 5), (1, 3)])
+def test_the_estimate_is_the_sampler_with_the_runs_seed_and_claim(claim: int, seed: int) -> None:
+    weights = load_weights(M22)
+    options = CheckOptions(claim=KthArgmaxClaim(claim), estimate_samples=2000, estimate_seed=seed,
+                           budget=Budget(max_regions=1))
+    result = check_model(weights, options)
+    direct = sample_error_rate(weights, 2000, seed=seed, k=claim)
+    got = result.error_estimate
+    assert got is not None
+    assert (got.samples, got.errors, got.seed, got.k) == (direct.samples, direct.errors, seed, claim)
+
+
+def test_three_step_regions_carry_geometry_and_their_measures_sum_to_one() -> None:
+    weights = load_weights("models/trained_2_3.pth")
+    net = ExactRNN.from_weights(weights)
+    assert net.seq_len == 3
+    outcomes = [evaluate_region(r, CheckOptions(), SolverStats()) for r in RegionSearch(net, SolverStats()).run()]
+    assert all(o.region is not None and o.claim is not None for o in outcomes)
+    assert all(o.geometry is not None and o.rays is None and o.measure is not None for o in outcomes)
+    with mp.workdps(60):
+        assert abs(sum(o.measure.value for o in outcomes) - 1) < mpf("1e-40")
+    two = evaluate_region(first_region(), CheckOptions(), SolverStats())
+    assert two.geometry is None and two.rays is not None
+
+
+def test_a_region_without_limits_gets_the_options_query_timeout(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import verify.check.pipeline as analysis
+
+    seen = []
+    real = analysis.check_region
+    monkeypatch.setattr(analysis, "check_region", lambda *a, **k: seen.append(k["limits"]) or real(*a, **k))
+    evaluate_region(first_region(), CheckOptions(timeout_ms=777), SolverStats())
+    assert [(lim.timeout_ms, lim.deadline) for lim in seen] == [(777, None)]
+
+
+def interrupted_runs(monkeypatch, pass_flag: bool):  # type: ignore[no-untyped-def]
+    """Interrupt each check of the M_{2,2} search in turn; yield the runs where a claim was stopped."""
+    net = ExactRNN.from_weights(load_weights(M22))
+    counter = count_checks(monkeypatch)
+    evaluate_regions(net, CheckOptions(estimate_samples=0), SolverStats())
+    calls = counter.calls
+    monkeypatch.undo()
+    for k in range(1, calls + 1):
+        with monkeypatch.context() as patch:
+            fault = install(patch, Fault(k, "interrupt"))
+            evaluated = evaluate_regions(net, CheckOptions(estimate_samples=0), SolverStats(),
+                                         should_stop=fault.flag if pass_flag else None)
+        if any(o.claim.stopped for o in evaluated.outcomes):
+            yield evaluated
+
+
+def test_a_claim_stopped_by_the_flag_stops_the_search_with_the_flags_reason(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    runs = list(interrupted_runs(monkeypatch, True))
+    assert runs
+    for evaluated in runs:
+        assert evaluated.state.stop_reason == "interrupted (test)" and not evaluated.state.complete
+        stopped = [o for o in evaluated.outcomes if o.claim.stopped]
+        assert [o.claim.note for o in stopped] == ["interrupted (test)"]
+        assert stopped[0] is evaluated.outcomes[-1]  # nothing after the stopped region
+
+
+def test_a_claim_stopped_by_an_interrupted_solver_alone_says_interrupted(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    runs = list(interrupted_runs(monkeypatch, False))
+    assert runs
+    assert all(e.state.stop_reason == "interrupted" for e in runs)
+
+
+def test_a_claim_stopped_by_the_deadline_names_the_time_budget(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    net = ExactRNN.from_weights(load_weights(M22))
+    hits = 0
+    for k in range(1, 40):
+        with monkeypatch.context() as patch:
+            fault = install(patch, Fault(k, "budget"))
+            options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=30.0, clock=fault.clock))
+            evaluated = evaluate_regions(net, options, SolverStats())
+        if fault.fired and any(o.claim.stopped for o in evaluated.outcomes):
+            hits += 1
+            assert evaluated.state.stop_reason == "time budget of 30 s reached"
+    assert hits > 0

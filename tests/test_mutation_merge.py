@@ -159,6 +159,7 @@ def test_an_undecided_subtree_has_empty_region_lists() -> None:
     ev = run_subtree(SubtreeTask(net, options, prefix, 50.0)).evaluated  # at the deadline: time is up
     assert (ev.outcomes, ev.cones, ev.cone_measures) == ([], [], [])
     assert ev.state.stop_reason == "time budget reached" and not ev.state.complete
+    assert [parse_pattern(p) for p in ev.state.undecided_prefixes] == [prefix]  # the whole subtree, by its prefix
 
 
 def test_a_worker_stops_at_its_parents_deadline() -> None:

@@ -156,3 +156,39 @@ def test_encoding_folders_finds_the_folder_or_its_children(tmp_path: Path) -> No
         (tmp_path / name / "index.json").write_text("{}")
     assert encoding_folders(tmp_path) == [tmp_path / "a", tmp_path / "b"]
     assert encoding_folders(tmp_path / "a") == [tmp_path / "a"]
+
+
+def test_index_problems_say_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no index\.json \(not an encodings folder"):
+        read_index(tmp_path)
+    (tmp_path / "index.json").write_text("{not json")
+    with pytest.raises(InputError, match=r"not readable JSON \(Expecting property name enclosed in double quotes"):
+        read_index(tmp_path)
+    (tmp_path / "index.json").write_text("[]")
+    with pytest.raises(InputError, match=r"expected an object with a 'regions' list"):
+        read_index(tmp_path)
+
+
+def test_a_replay_names_its_folder_and_solver_version(tmp_path: Path) -> None:
+    import z3
+
+    folder = folder_with(tmp_path, {"a.smt2": UNSAT_FILE}, [{"file": "a.smt2", "expected": ["unsat", "sat"]}])
+    replay = replay_folder(folder, "z3")
+    assert replay.folder == folder and replay.solver_version == z3.get_version_string()
+
+
+def test_an_unreadable_file_has_no_answers_and_says_why(tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, {}, [{"file": "a.smt2", "expected": ["unsat", "sat"]}])
+    (folder / "a.smt2").write_bytes(b"(set-logic QF_LRA)\n; \xff\xfe\n")
+    replay = replay_folder(folder, "z3")
+    assert replay.queries == 0 and replay.files == 1
+    assert len(replay.problems) == 1 and replay.problems[0].startswith("UNREADABLE a.smt2: 'utf-8' codec")
+
+
+def test_a_solver_failure_is_an_error_problem_with_the_solvers_words(tmp_path: Path) -> None:
+    text = "(set-logic QF_LRA)\n(declare-const x Real)\n(assert (> y 0))\n(check-sat)\n"  # y undeclared
+    folder = folder_with(tmp_path, {"a.smt2": text}, [{"file": "a.smt2", "expected": []}])
+    problems = replay_folder(folder, "z3").problems
+    assert len(problems) == 1 and problems[0].startswith("ERROR a.smt2: z3 failed: ")
+    assert "y" in problems[0][len("ERROR a.smt2: z3 failed: "):]
+    assert len(problems[0]) <= len("ERROR a.smt2: z3 failed: ") + 200

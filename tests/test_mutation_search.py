@@ -11,6 +11,7 @@ from fractions import Fraction as F
 
 import pytest
 
+from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.core.linear import Constraint, Op
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, RegionSearch
@@ -195,3 +196,89 @@ def test_a_region_budget_keeps_the_first_regions_and_is_incomplete() -> None:
         assert search.state.undecided_prefixes
     exact = RegionSearch(net, SolverStats(), budget=Budget(max_regions=len(full)))
     assert [r.pattern for r in exact.run()] == full and exact.state.complete
+
+
+# -- claims by hand ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("x,k,want", [
+    ((3, 2, 1), 2, True), ((1, 2, 3), 2, True), ((3, 3, 1), 2, False), ((3, 2, 2), 2, False),
+    ((3, 2, 2), 1, True), ((2, 2, 3), 1, True), ((3, 3), 1, False), ((1, 5), 2, True), ((4, 4), 2, False),
+    ((5, 1, 3, 1), 2, True), ((5, 1, 3, 3), 2, False),
+])
+def test_well_defined_means_the_top_k_strictly_above_the_next(x: tuple[int, ...], k: int, want: bool) -> None:
+    assert KthArgmaxClaim(k).well_defined([F(v) for v in x]) is want
+
+
+@pytest.mark.parametrize("x,k,want", [
+    ((3, 1, 2), 2, 2), ((3, 1, 2), 1, 0), ((1, 3, 2), 2, 2), ((2, 3, 1), 2, 0), ((5, 1, 3, 4), 2, 3),
+    ((5, 1, 3, 4), 3, 2), ((2, 2, 1), 2, 1),  # a tie: broken by position
+])
+def test_expected_is_the_position_of_the_kth_largest(x: tuple[int, ...], k: int, want: int) -> None:
+    assert KthArgmaxClaim(k).expected([F(v) for v in x]) == want
+
+
+@pytest.mark.parametrize("values,want", [
+    ((1, 3, 2), 1), ((3, 1, 2), 0), ((1, 2, 3), 2), ((2, 2, 1), 0), ((1, 2, 2), 1), ((0, 0, 0), 0), ((-1, -2), 0),
+])
+def test_first_argmax_is_the_first_maximal_index(values: tuple[int, ...], want: int) -> None:
+    assert first_argmax([F(v) for v in values]) == want
+
+
+# -- counts and wording of undecided searches ---------------------------------------------------------
+
+def test_stop_reasons_name_the_budget() -> None:
+    assert Budget().time_reason() == "time budget reached"
+    assert Budget(time_budget=2.5).time_reason() == "time budget of 2.5 s reached"
+    assert Budget(max_regions=3).region_reason() == "region budget of 3 reached"
+    assert SolverStats.solver_name() == "z3"
+
+
+def test_unknowns_are_counted_one_by_one() -> None:
+    stats = SolverStats()
+    for _ in range(3):
+        solver = ExactSolver(2, stats, limits=QueryLimits(timeout_ms=None, deadline=0.0, clock=lambda: 1.0))
+        assert solver.check() is Answer.UNKNOWN
+    assert stats.unknowns == 3
+
+
+def test_two_unknown_region_queries_leave_two_noted_subtrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Region queries 2 and 3 of the search answer unknown (Z3 gave up): the search goes on,
+    counts both, notes why, and ends incomplete with a reason that says how many."""
+    real = ExactSolver.check
+    calls = []
+
+    def check(self: ExactSolver) -> Answer:
+        calls.append(1)
+        if len(calls) in (2, 3):
+            self.stats.checks += 1
+            return self._unknown("canceled")
+        return real(self)
+
+    monkeypatch.setattr(ExactSolver, "check", check)
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    net = ExactRNN(tuple(w_hi), tuple(tuple(row) for row in w_hh), tuple(tuple(row) for row in w_oh))
+    search = RegionSearch(net, SolverStats())
+    regions = list(search.run())
+    assert regions
+    state = search.state
+    assert state.unknown_queries == 2 and not state.complete
+    assert state.stop_reason == "the solver could not decide 2 region queries"
+    assert len(state.undecided_prefixes) == 2
+    assert all(p.endswith(" (solver unknown: canceled)") for p in state.undecided_prefixes)
+
+
+def test_decide_passes_its_timeout_to_the_solver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import verify.smt.solver as solver_module
+
+    seen = []
+    real = solver_module.ExactSolver
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, n, stats, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(kwargs.get("timeout_ms", "absent"))
+            super().__init__(n, stats, **kwargs)
+
+    monkeypatch.setattr(solver_module, "ExactSolver", Spy)
+    decide(2, [c(1, 0, Op.GT)], SolverStats(), timeout_ms=1234)
+    decide(2, [c(1, 0, Op.GT)], SolverStats())
+    assert seen == [1234, 10_000]
