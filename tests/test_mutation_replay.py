@@ -13,7 +13,7 @@ import pytest
 from verify.core.errors import InputError
 from verify.smt.replay import (_verdict_problems, cvc5_answers, encoding_folders, read_index, replay_folder,
                            z3_answers)
-from verify.smt.reader import parse_script
+from verify.smt.reader import MAX_DEPTH, ScriptRefused, parse_script
 
 SCOPES = """(set-logic QF_LRA)
 (declare-const x Real)
@@ -192,3 +192,27 @@ def test_a_solver_failure_is_an_error_problem_with_the_solvers_words(tmp_path: P
     assert len(problems) == 1 and problems[0].startswith("ERROR a.smt2: z3 failed: ")
     assert "y" in problems[0][len("ERROR a.smt2: z3 failed: "):]
     assert len(problems[0]) <= len("ERROR a.smt2: z3 failed: ") + 200
+
+
+def test_lines_count_the_newlines_inside_quoted_symbols() -> None:
+    with pytest.raises(ScriptRefused) as caught:
+        parse_script("(set-logic QF_LRA)\n(declare-const |a\nb| Real)\n(get-model)\n")
+    assert caught.value.line == 4  # (get-model) is on line 4: the quoted symbol spans lines 2-3
+
+
+def test_too_deep_nesting_names_its_line() -> None:
+    with pytest.raises(ScriptRefused) as caught:
+        parse_script("(set-logic QF_LRA)\n(assert " + "(" * (MAX_DEPTH + 5))
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("text", ["(set-info :status)", "(set-info :status sat)", "(declare-fun f () Real)",
+                                  "(declare-const x Real)"])
+def test_allowed_command_shapes_are_read(text: str) -> None:
+    assert [c.name for c in parse_script(text).commands] == [text[1:].split(" ")[0]]
+
+
+@pytest.mark.parametrize("text", ["(declare-const 1 Real)", "(set-info 1 2)", "(declare-fun 1 () Real)"])
+def test_declarations_need_a_symbol_first(text: str) -> None:
+    with pytest.raises(ScriptRefused):
+        parse_script(text)
