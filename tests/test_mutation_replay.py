@@ -13,7 +13,7 @@ import pytest
 from verify.core.errors import InputError
 from verify.smt.replay import (_verdict_problems, cvc5_answers, encoding_folders, read_index, replay_folder,
                            z3_answers)
-from verify.smt.reader import MAX_DEPTH, ScriptRefused, parse_script
+from verify.smt.reader import MAX_DEPTH, MAX_SCOPE_LEVELS, ScriptRefused, parse_script, scope_levels
 
 SCOPES = """(set-logic QF_LRA)
 (declare-const x Real)
@@ -216,3 +216,21 @@ def test_allowed_command_shapes_are_read(text: str) -> None:
 def test_declarations_need_a_symbol_first(text: str) -> None:
     with pytest.raises(ScriptRefused):
         parse_script(text)
+
+
+@pytest.mark.parametrize("runner", [z3_answers, cvc5_answers], ids=["z3", "cvc5"])
+def test_a_bare_push_is_one_level(runner) -> None:  # type: ignore[no-untyped-def]
+    text = ("(set-logic QF_LRA)\n(declare-const x Real)\n(assert (> x 0))\n(push)\n(assert (< x 0))\n"
+            "(check-sat)\n(pop 1)\n(check-sat)\n")
+    assert runner(parse_script(text), 10_000) == ["unsat", "sat"]
+
+
+def test_scope_levels_up_to_the_limit_are_read() -> None:
+    assert scope_levels(parse_script("(push)").commands[0]) == 1
+    assert scope_levels(parse_script("(pop 7)").commands[0]) == 7
+    for name in ("push", "pop"):
+        parse_script(f"({name} {MAX_SCOPE_LEVELS})")
+        with pytest.raises(ScriptRefused):
+            parse_script(f"({name} {MAX_SCOPE_LEVELS + 1})")
+        with pytest.raises(ScriptRefused):
+            parse_script(f"({name} 1234567890123)")
