@@ -27,22 +27,33 @@ class LPResult:
     optimal: bool  # False: the pivot cap ended the walk (the point is feasible, maybe not optimal)
 
 
+def _gauss_jordan(aug: list[list[Fraction]], size: int) -> list[list[Fraction]]:
+    """Reduce an augmented matrix exactly until its left size x size block is the identity."""
+    for col in range(size):
+        pivot = next((r for r in range(col, size) if aug[r][col] != 0), None)
+        if pivot is None:
+            raise ValueError("singular matrix")
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        p = aug[col][col]
+        aug[col] = [v / p for v in aug[col]]
+        for r in range(size):
+            if r != col and aug[r][col] != 0:
+                f = aug[r][col]
+                aug[r] = [a - f * b for a, b in zip(aug[r], aug[col])]
+    return aug
+
+
 def inverse(matrix: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
     """Exact Gauss-Jordan inverse; ValueError if the matrix is singular."""
     size = len(matrix)
     m = [list(map(Fraction, row)) + [Fraction(int(i == j)) for j in range(size)] for i, row in enumerate(matrix)]
-    for col in range(size):
-        pivot = next((r for r in range(col, size) if m[r][col] != 0), None)
-        if pivot is None:
-            raise ValueError("singular matrix")
-        m[col], m[pivot] = m[pivot], m[col]
-        p = m[col][col]
-        m[col] = [v / p for v in m[col]]
-        for r in range(size):
-            if r != col and m[r][col] != 0:
-                f = m[r][col]
-                m[r] = [a - f * b for a, b in zip(m[r], m[col])]
-    return [row[size:] for row in m]
+    return [row[size:] for row in _gauss_jordan(m, size)]
+
+
+def solve(matrix: Sequence[Sequence[Fraction]], rhs: Sequence[Fraction]) -> list[Fraction]:
+    """The exact solution of a square system; ValueError if the matrix is singular."""
+    size = len(matrix)
+    return [row[size] for row in _gauss_jordan([list(row) + [b] for row, b in zip(matrix, rhs)], size)]
 
 
 def maximize(

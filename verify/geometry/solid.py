@@ -24,6 +24,7 @@ from typing import Sequence
 
 from mpmath import iv, mpf
 
+from verify.geometry.lp import solve
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
 from verify.geometry.measure import EXACT_SOLID_ANGLE, Measure, from_interval, interval, working_precision
@@ -86,28 +87,12 @@ def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
     return r
 
 
-def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
-    """Solve a square non-singular system exactly (Gauss-Jordan)."""
-    size = len(matrix)
-    aug = [list(row) + [b] for row, b in zip(matrix, rhs)]
-    for col in range(size):
-        pivot = next(i for i in range(col, size) if aug[i][col] != 0)
-        aug[col], aug[pivot] = aug[pivot], aug[col]
-        p = aug[col][col]
-        aug[col] = [x / p for x in aug[col]]
-        for i in range(size):
-            if i != col and aug[i][col] != 0:
-                f = aug[i][col]
-                aug[i] = [x - f * y for x, y in zip(aug[i], aug[col])]
-    return [row[size] for row in aug]
-
-
 def project_out(v: Sequence[Fraction], basis: Sequence[Vector]) -> Vector:
     """The exact orthogonal projection of v onto the complement of span(basis)."""
     if not basis:
         return tuple(v)
     gram = [[dot(b, c) for c in basis] for b in basis]
-    coeffs = _solve(gram, [dot(b, v) for b in basis])
+    coeffs = solve(gram, [dot(b, v) for b in basis])
     out = list(v)
     for c, b in zip(coeffs, basis):
         out = [x - c * y for x, y in zip(out, b)]
