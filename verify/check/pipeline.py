@@ -273,10 +273,16 @@ def check_model(
                     model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints,
                     pattern=patterns[cone.region], predicted=cone.predicted)
         )
+    # A boundary point shared by two regions is one violation: count and list it once.
+    boundary_points = {v.point for o in outcomes for v in o.claim.boundary_violations}
+    listed_points: set[tuple[Fraction, ...]] = set()
     for outcome in outcomes:
         for violation in outcome.claim.boundary_violations:
             if len(counterexamples) >= options.max_counterexamples:
                 break
+            if violation.point in listed_points:
+                continue
+            listed_points.add(violation.point)
             counterexamples.append(
                 confirm(violation.point, region=violation.region, piece=violation.piece, network=network,
                         model=model, claim=options.claim, measure_zero=True,
@@ -334,8 +340,7 @@ def check_model(
         float32_uncertain=float32_uncertain,
         notes=notes,
         interrupted=interrupted,
-        counterexamples_total=sum(1 for c in cones if not c.correct) + sum(
-            len(o.claim.boundary_violations) for o in outcomes),
+        counterexamples_total=sum(1 for c in cones if not c.correct) + len(boundary_points),
         error_lower_bound=error_lower_bound,
         undecided_regions=undecided_regions,
     )

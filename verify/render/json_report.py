@@ -257,22 +257,9 @@ def counterexample_json(c: Counterexample) -> dict[str, Any]:
 
 
 def shown_counterexamples(result: CheckResult) -> tuple[list[dict[str, Any]], int]:
-    """The listed counterexamples (a boundary point shared by two regions listed once) and the total found.
-
-    The total counts misclassified cones and distinct boundary violations, before the
-    `--max-counterexamples` cap; it is never below the number listed.
-    """
-    listed: list[dict[str, Any]] = []
-    seen: set[tuple[str, ...]] = set()
-    for c in result.counterexamples:
-        key = tuple(vector_json(c.x_exact))
-        if c.measure_zero and key in seen:
-            continue
-        seen.add(key)
-        listed.append(counterexample_json(c))
-    repeats = len(result.counterexamples) - len(listed)
-    total = int(getattr(result, "counterexamples_total", len(result.counterexamples)))
-    return listed, max(total - repeats, len(listed))
+    """The listed counterexamples and the total found before the `--max-counterexamples` cap
+    (the pipeline lists and counts a boundary point shared by two regions once)."""
+    return [counterexample_json(c) for c in result.counterexamples], result.counterexamples_total
 
 
 def dumps(report: dict[str, Any]) -> str:
