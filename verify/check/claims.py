@@ -18,6 +18,8 @@ from typing import Callable, Sequence
 from verify.core.claim import KthArgmaxClaim
 from verify.core.linear import Constraint, Op, Vector, is_zero, sub
 from verify.check.regions import Region
+from verify.geometry.integer_cone import GrowingCone, idot, integer_direction
+from verify.geometry.solid import ConeGeometry, default_max_rays, geometry_of
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SmtQuery, SolverStats
 
 
@@ -75,6 +77,9 @@ class RegionClaimResult:
     note: str = ""
     undecided: bool = False
     stopped: bool = False
+    grown: list[GrowingCone] = field(default_factory=list, compare=False, repr=False)  # one per cone
+    geometry: ConeGeometry | None = field(default=None, compare=False, repr=False)  # the region's, computed once
+    violated: list[str] = field(default_factory=list)  # labels of the pieces where Z3 found a violation
 
 
 def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] | None:
@@ -108,6 +113,39 @@ def _prediction_constraints(logits: Sequence[Vector], p: int) -> tuple[list[Cons
     return constraints, tied
 
 
+def grow(cone: GrowingCone, constraints: Sequence[Constraint]) -> GrowingCone | None:
+    """The cone cut by each open constraint in turn; None as soon as its open part is empty.
+
+    Exact: the cone's open part is non-empty, so it stays non-empty under a . x > 0 exactly when
+    a generator lies strictly on that side (verify.geometry.integer_cone)."""
+    for c in constraints:
+        a = integer_direction(c.positive_normal())
+        if not any(a):
+            if c.op in (Op.GT, Op.LT):
+                return None
+            continue
+        if cone.has(a):
+            continue
+        if not cone.sides(a)[0]:
+            return None
+        cone = cone.add(a)
+    return cone
+
+
+def region_cone(region: Region) -> GrowingCone:
+    """The region's closed cone: the one grown by the search, or grown here from its constraints."""
+    if region.cone is not None:
+        return region.cone
+    cone = grow(GrowingCone.whole_space(region.n, default_max_rays(region.n)), region.interior())
+    if cone is None:
+        raise ValueError(f"region {region.pattern_text} has an empty interior")
+    return cone
+
+
+def _witness(cone: GrowingCone) -> tuple[Fraction, ...]:
+    return tuple(Fraction(v) for v in cone.interior_point())
+
+
 def check_region(
     region: Region,
     claim: KthArgmaxClaim,
@@ -118,8 +156,18 @@ def check_region(
     limits: QueryLimits | None = None,
     should_stop: Callable[[], str | None] | None = None,
     on_query: Callable[[], None] | None = None,
+    solver: ExactSolver | None = None,
 ) -> RegionClaimResult:
     """Decide the claim on one region exactly; return its positive-measure cones and witnesses.
+
+    Which pieces of the claim meet the region, and each cone's interior point, is exact geometry
+    (the region's cone cut by the piece's constraints). Every sign claim on the logits (does some
+    index beat the target; where is the argmax) is decided by Z3, all queries of the region in
+    one session of `solver` (one per worker; a fresh one if None), on the region's facets (the
+    same closed cone as all its constraints): first every piece at once, then piece by piece
+    only when that finds a violation. Z3's answers are used, never its models, so results do
+    not depend on what the solver did before; a boundary counterexample, the one place a Z3
+    point is reported, is re-derived by the region's own queries in a fresh solver.
 
     A query Z3 leaves undecided never turns into an answer: the region is marked `undecided`
     and the other queries go on, unless the run was interrupted or out of time (`stopped`).
@@ -129,28 +177,18 @@ def check_region(
     result = RegionClaimResult(region=region.index, verdict=Verdict.PROVED)
     closed_region = list(region.constraints)
     open_region = list(region.interior())
-    # Two incremental solvers hold the region once (its interior, its closure); each query
-    # only pushes its own few constraints, which matters when a region has hundreds.
-    solvers = {}
-    for key, base in (("open", open_region), ("closed", closed_region)):
-        solvers[key] = ExactSolver(n, stats, limits=limits)
-        for c in base:
-            solvers[key].add(c)
+    base = region_cone(region)
+    result.geometry = geometry_of(base)
+    if result.geometry is not None and result.geometry.full_dimensional:
+        closed_facets = [Constraint(a, Op.GE) for a in result.geometry.facets]
+    else:
+        closed_facets = [Constraint(c.positive_normal(), Op.GE) for c in closed_region]
+    open_facets = [c.strict() for c in closed_facets]
+    if solver is None:
+        solver = ExactSolver(n, stats, limits=limits)
 
-    def ask(name: str, constraints: list[Constraint], any_of: list[Constraint] | None = None, *,
-            closed: bool = False) -> tuple[Answer, tuple[Fraction, ...] | None]:
-        """One query on the region; its answer and, when SAT, Z3's exact witness point."""
-        if result.stopped:
-            return Answer.UNKNOWN, None
-        solver = solvers["closed" if closed else "open"]
-        solver.push()
-        for c in constraints:
-            solver.add(c)
-        if any_of is not None:
-            solver.add_any(any_of)
-        answer = solver.check()
-        point = solver.model_point() if answer is Answer.SAT else None
-        solver.pop()
+    def record(name: str, constraints: list[Constraint], any_of: list[Constraint] | None, closed: bool,
+               answer: Answer) -> None:
         if collect_queries:
             result.queries.append(
                 SmtQuery(
@@ -161,6 +199,9 @@ def check_region(
                     expected=answer,
                 )
             )
+
+    def settle(answer: Answer) -> None:
+        """Bookkeeping after every Z3 query: an unknown marks the region undecided (or stopped)."""
         if answer is Answer.UNKNOWN:
             result.undecided = True
             stop_reason = should_stop() if should_stop is not None else None
@@ -171,31 +212,72 @@ def check_region(
                 result.note = f"solver unknown ({solver.last_reason})"
         if on_query is not None:
             on_query()
-        return answer, point
 
-    refuted = False
+    def ask(constraints: list[Constraint], any_of: list[Constraint] | None = None, *, closed: bool) -> Answer:
+        """One Z3 query on the region (its closure, or its interior): the answer only."""
+        if result.stopped:
+            return Answer.UNKNOWN
+        solver.push()
+        solver.add_all((closed_facets if closed else open_facets) + constraints)
+        if any_of is not None:
+            solver.add_any(any_of)
+        answer = solver.check()
+        solver.pop()
+        settle(answer)
+        return answer
+
+    def add_cone(cone: Cone, grown: GrowingCone | None) -> None:
+        if grown is None:  # Z3 found a point where exact geometry finds none: a harness bug
+            raise ValueError(f"region {region.pattern_text} [{cone.piece}]: Z3 and geometry disagree on a cone")
+        result.cones.append(cone)
+        result.grown.append(grown)
+
+    pieces = []
     for piece in claim.pieces(n):
+        inside = grow(base, piece.constraints)
+        pieces.append((piece, inside, _violation_terms(region.logits, piece.target)))
+    # Every piece at once: the closure meets no violation of any piece that meets the region.
+    # Asked only when no ray of a piece's closed cone hints at a violation (a hint picks which
+    # queries to ask; only Z3's answers decide).
+    groups = [(list(piece.constraints), beats) for piece, inside, beats in pieces if inside is not None and beats]
+    met = [(inside, beats) for _, inside, beats in pieces if inside is not None]
+    none_violated = False
+    if groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
+        solver.push()
+        solver.add_all(closed_facets)
+        solver.add_any_of_all(groups)
+        combined = solver.check()
+        solver.pop()
+        settle(combined)
+        none_violated = combined is Answer.UNSAT
+    refuted = False
+    for piece, inside, beats in pieces:
         order = list(piece.constraints)
-        interior, interior_point = ask(f"[{piece.label}] interior", order)
-        if interior is not Answer.SAT:
-            continue  # UNSAT: the piece misses the region; UNKNOWN: recorded as undecided
-        beats = _violation_terms(region.logits, piece.target)
+        if result.stopped:
+            break
+        record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
+        if inside is None:
+            continue  # the piece misses the region
+        interior_point = _witness(inside)
         if beats is None:
-            violated, boundary_point = Answer.SAT, interior_point
+            violated = Answer.SAT
+        elif none_violated:
+            violated = Answer.UNSAT
+            record(f"[{piece.label}] violation", order, beats, True, violated)
         else:
             # Closed region (its boundary included), inputs strictly ordered, some j beats t.
-            violated, boundary_point = ask(f"[{piece.label}] violation", order, beats, closed=True)
+            violated = ask(order, beats, closed=True)
+            record(f"[{piece.label}] violation", order, beats, True, violated)
         if violated is Answer.UNKNOWN:
             continue
         if violated is Answer.UNSAT:
             _, tied = _prediction_constraints(region.logits, piece.target) or ([], False)
-            result.cones.append(
-                Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order),
-                     _point(interior_point))
-            )
+            add_cone(Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order),
+                          interior_point), inside)
             continue
         # A violation point exists (a proven counterexample); now split the piece by prediction.
         refuted = True
+        result.violated.append(piece.label)
         found_open_violation = False
         for p in range(n):
             prediction = _prediction_constraints(region.logits, p)
@@ -203,18 +285,90 @@ def check_region(
                 continue
             extra, tied = prediction
             cone = open_region + order + extra
-            answer, point = ask(f"[{piece.label}] argmax=x{p}", order + extra)
+            answer = ask(order + extra, closed=False)
+            record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
             if answer is Answer.SAT:
-                result.cones.append(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)))
+                grown = grow(inside, extra)
+                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone),
+                              _witness(grown) if grown is not None else ()), grown)
                 if p != piece.target:
                     found_open_violation = True
         if not found_open_violation:
-            result.boundary_violations.append(Violation(region.index, piece.label, piece.target, _point(boundary_point)))
+            point = interior_point if beats is None else _boundary_point(region, claim, piece.label, stats, limits)
+            if point is None:  # the fresh solver could not re-derive it: the region stays undecided
+                result.undecided = True
+                result.note = result.note or "solver unknown (boundary witness)"
+                continue
+            result.boundary_violations.append(Violation(region.index, piece.label, piece.target, point))
     if refuted:
         result.verdict = Verdict.REFUTED
     elif result.undecided:
         result.verdict = Verdict.UNKNOWN
     return result
+
+
+def _hints_violation(cone: GrowingCone, beats: Sequence[Constraint] | None) -> bool:
+    """Some extreme ray of the piece's closed cone has a logit strictly above the target's."""
+    if beats is None:
+        return True
+    normals = [integer_direction(c.positive_normal()) for c in beats]
+    return any(idot(a, r) > 0 for a in normals for r in cone.rays) or any(
+        idot(a, l) != 0 for a in normals for l in cone.lineality)
+
+
+def solver_witness(region: Region, claim: KthArgmaxClaim, violated: Sequence[str], cone: Cone, stats: SolverStats,
+                   limits: QueryLimits) -> tuple[Fraction, ...] | None:
+    """Z3's interior point of a misclassified cone, from the region's own open queries (each
+    piece's interior, then the prediction splits of the violated pieces) in a fresh solver, so
+    that it is the same point whatever else the worker decided; None if Z3 gives no point."""
+    n = region.n
+    solver = ExactSolver(n, stats, limits=limits)
+    for c in region.interior():
+        solver.add(c)
+
+    def point(constraints: Sequence[Constraint]) -> tuple[Fraction, ...] | None:
+        solver.push()
+        for c in constraints:
+            solver.add(c)
+        answer = solver.check()
+        found = solver.model_point() if answer is Answer.SAT else None
+        solver.pop()
+        return found
+
+    for piece in claim.pieces(n):
+        if point(piece.constraints) is None or piece.label not in violated:
+            continue
+        for p in range(n):
+            prediction = _prediction_constraints(region.logits, p)
+            if prediction is None:
+                continue
+            found = point(list(piece.constraints) + prediction[0])
+            if piece.label == cone.piece and p == cone.predicted:
+                return found
+    return None
+
+
+def _boundary_point(region: Region, claim: KthArgmaxClaim, label: str, stats: SolverStats,
+                    limits: QueryLimits) -> tuple[Fraction, ...] | None:
+    """Z3's point on the region's boundary where `label`'s target loses, from the region's own
+    closed queries in a fresh solver (so the point never depends on other regions' queries)."""
+    solver = ExactSolver(region.n, stats, limits=limits)
+    for c in region.constraints:
+        solver.add(c)
+    for piece in claim.pieces(region.n):
+        beats = _violation_terms(region.logits, piece.target)
+        if beats is None or grow(region_cone(region), piece.constraints) is None:
+            continue
+        solver.push()
+        for c in piece.constraints:
+            solver.add(c)
+        solver.add_any(beats)
+        answer = solver.check()
+        point = solver.model_point() if answer is Answer.SAT else None
+        solver.pop()
+        if piece.label == label:
+            return point
+    return None
 
 
 def _point(point: tuple[Fraction, ...] | None) -> tuple[Fraction, ...]:

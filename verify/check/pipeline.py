@@ -8,11 +8,11 @@ Produces a `CheckResult`, pure data that the report writers render. The verdict 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region
+from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region, solver_witness
 from verify.core.claim import KthArgmaxClaim
 from verify.check.float32_band import float32_uncertain_measure
 from verify.check.counterexamples import Counterexample, confirm, interior_point
@@ -25,8 +25,9 @@ from verify.geometry.measure import Measure, method_for, total
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
-from verify.geometry.solid import ConeGeometry, cone_geometry, geometry_measure, measured_cone
-from verify.smt.solver import QueryLimits, SolverStats, interrupt_active_solvers
+from verify.geometry.integer_cone import GrowingCone
+from verify.geometry.solid import ConeGeometry, int_rank, geometry_measure, geometry_of
+from verify.smt.solver import ExactSolver, QueryLimits, SolverStats, interrupt_active_solvers
 from verify.check.standardize import Standardized, standardize
 
 
@@ -69,6 +70,7 @@ class CheckOptions:
     max_counterexamples: int = 50
     estimate_samples: int = 100_000  # Monte Carlo estimate when no exact error rate exists (0: none)
     estimate_seed: int = 0
+    cross_check: bool = False  # Z3 re-decides every region query of the search (exact geometry decides)
 
 
 @dataclass(frozen=True)
@@ -164,24 +166,36 @@ def evaluate_region(
     limits: QueryLimits | None = None,
     should_stop: Callable[[], str | None] | None = None,
     on_query: Callable[[], None] | None = None,
+    solver: ExactSolver | None = None,
 ) -> RegionOutcome:
-    """The claim, the measure and the rays of one region (the unit of work a search yields)."""
+    """The claim, the measure and the rays of one region (the unit of work a search yields).
+
+    `solver`: the worker's one Z3 solver for claims (a fresh one per region if None)."""
     n = region.n
     claim_result = check_region(
         region, options.claim, stats, collect_queries=options.collect_queries,
         limits=limits if limits is not None else QueryLimits(timeout_ms=options.timeout_ms),
-        should_stop=should_stop, on_query=on_query,
+        should_stop=should_stop, on_query=on_query, solver=solver,
     )
     if n >= 3:
-        geometry = cone_geometry(region.interior(), n)
+        # every cone's geometry comes from the cone grown once (search path, then the claim's cuts)
+        geometry = claim_result.geometry
         measure = None if geometry is None else geometry_measure(geometry)
-        measured = [measured_cone(cone.constraints, n) for cone in claim_result.cones]
+        measured = [_measured(grown, n) for grown in claim_result.grown]
         return RegionOutcome(region, claim_result, measure, None, geometry,
                              cone_measures=tuple(m for _, m in measured), cone_geometries=tuple(g for g, _ in measured))
     rays = region_rays_2d(region) if n == 2 else None
     return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays,
                          cone_measures=tuple(cone_measure(cone.constraints, n) for cone in claim_result.cones),
                          cone_geometries=tuple(None for _ in claim_result.cones))
+
+
+def _measured(grown: GrowingCone, n: int) -> tuple[ConeGeometry | None, Measure | None]:
+    """`measured_cone` of the same constraints, from the grown cone: no geometry past rank 3."""
+    if n > 3 and int_rank(grown.normals) > 3:
+        return None, None
+    geometry = geometry_of(grown)
+    return geometry, None if geometry is None else geometry_measure(geometry)
 
 
 def evaluate_regions(
@@ -200,8 +214,10 @@ def evaluate_regions(
     """
     budget = options.budget
     search = RegionSearch(
-        network, stats, budget=budget, prefix=prefix, should_stop=should_stop, timeout_ms=options.timeout_ms
+        network, stats, budget=budget, prefix=prefix, should_stop=should_stop, timeout_ms=options.timeout_ms,
+        decider="both" if options.cross_check else "geometry",
     )
+    solver: ExactSolver | None = None
     outcomes: list[RegionOutcome] = []
     cones: list[Cone] = []
     cone_measures: list[Measure | None] = []
@@ -212,7 +228,10 @@ def evaluate_regions(
 
     for region in search.run():
         limits = QueryLimits(options.timeout_ms, search.deadline, budget.clock)
-        outcome = evaluate_region(region, options, stats, limits=limits, should_stop=should_stop, on_query=progress)
+        if solver is None:  # one Z3 context for every claim of this search (the worker)
+            solver = ExactSolver(network.seq_len, stats, limits=limits)
+        outcome = evaluate_region(region, options, stats, limits=limits, should_stop=should_stop, on_query=progress,
+                                  solver=solver)
         outcomes.append(outcome)
         cones.extend(outcome.claim.cones)
         cone_measures.extend(outcome.cone_measures)
@@ -264,12 +283,17 @@ def check_model(
 
     model = Float32Model(weights)
     patterns = {o.region.index: o.region.pattern for o in outcomes}
+    by_index = {o.region.index: o for o in outcomes}
     counterexamples: list[Counterexample] = []
     for cone in cones:
         if cone.correct or len(counterexamples) >= options.max_counterexamples:
             continue
+        # the deepest point starts from Z3's own point of the cone (it breaks ties between optima)
+        owner = by_index[cone.region]
+        z3_start = solver_witness(owner.region, options.claim, owner.claim.violated, cone, stats,
+                               QueryLimits(timeout_ms=options.timeout_ms))
         counterexamples.append(
-            confirm(interior_point(cone, n), region=cone.region, piece=cone.piece, network=network,
+            confirm(interior_point(replace(cone, witness=z3_start) if z3_start is not None else cone, n), region=cone.region, piece=cone.piece, network=network,
                     model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints,
                     pattern=patterns[cone.region], predicted=cone.predicted)
         )

@@ -10,6 +10,13 @@ push/pop, exact rationals) prunes branches whose open cone is empty, so every le
 region with non-empty interior. Boundaries (c . x = 0) have measure zero; on them both
 branches give the same value, so closed regions cover the whole input space.
 
+Which branches are empty is decided by exact geometry by default: the search grows each path's
+closed cone one constraint at a time (verify.geometry.integer_cone, integer double description),
+and a branch is non-empty exactly when one of its parent's generators lies strictly on its side.
+The cone reached at a leaf is kept with the region, so its rays, facets and measure are computed
+once. `decider="z3"` asks Z3 instead (incremental push/pop, exact rationals, as before), and
+`decider="both"` (`--cross-check`) asks both and raises `DeciderMismatch` if they ever disagree.
+
 A query Z3 cannot decide (a timeout) leaves its subtree undecided and the search goes on; an
 interrupt or a spent budget stops it. Either way the search is then not `complete`.
 """
@@ -23,7 +30,15 @@ from typing import Callable, Iterator, Sequence
 
 from verify.core.linear import Constraint, Op, Vector, is_zero
 from verify.core.network import ExactRNN, Matrix
+from verify.geometry.integer_cone import GrowingCone, integer_direction
+from verify.geometry.solid import default_max_rays
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats, primitive
+
+DECIDERS = ("geometry", "z3", "both")
+
+
+class DeciderMismatch(RuntimeError):
+    """Exact geometry and Z3 disagree on a region query: a harness bug, never a result to report."""
 
 Pattern = tuple[tuple[bool, ...], ...]
 
@@ -47,6 +62,8 @@ class Region:
     constraints: tuple[Constraint, ...]  # closed form (>= 0 / <= 0); the interior is their strict form
     logits: Matrix  # logit_k(x) = logits[k] . x on this region
     d: int
+    # the closed cone grown along the search path (None when Z3 alone decided the search)
+    cone: GrowingCone | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -138,7 +155,11 @@ class RegionSearch:
         prefix: Sequence[bool] = (),
         should_stop: Callable[[], str | None] | None = None,
         timeout_ms: int | None = 10_000,
+        decider: str = "geometry",
     ) -> None:
+        if decider not in DECIDERS:
+            raise ValueError(f"decider must be one of {DECIDERS}, not {decider!r}")
+        self.decider = decider
         self.net = network
         self.stats = stats
         self.budget = budget
@@ -157,6 +178,11 @@ class RegionSearch:
         self._row_class = _row_classes(network)
         # Directions asserted strictly on the path: primitive form -> depth of its first decision.
         self._signs: dict[tuple[Fraction, ...], int] = {}
+        self._use_geometry = decider != "z3"
+        self._use_z3 = decider != "geometry"
+        # _cones[k]: the closed cone of the first k decisions (geometry deciders only)
+        self._cones: list[GrowingCone] = []
+        self._ints: dict[Vector, tuple[int, ...]] = {}  # pre-activation form -> integer direction
 
     # -- budget -----------------------------------------------------------------------------
     def _time_is_up(self) -> bool:
@@ -184,7 +210,7 @@ class RegionSearch:
         d = self.net.hidden_size
         self.state.undecided_prefixes.append(pattern_text(bits, d) + (f" ({note})" if note else ""))
 
-    def _unknown(self, solver: ExactSolver, bits: Sequence[bool]) -> None:
+    def _unknown(self, solver: "ExactSolver | _NoSolver", bits: Sequence[bool]) -> None:
         """A region query came back unknown: an interrupt or the budget stops the search, a
         query timeout only leaves this subtree undecided."""
         if self._out_of_budget():
@@ -198,7 +224,9 @@ class RegionSearch:
         n, d = self.net.seq_len, self.net.hidden_size
         self.deadline = self.budget.deadline(self.budget.clock())
         limits = QueryLimits(self._timeout_ms, self.deadline, self.budget.clock)
-        solver = ExactSolver(n, self.stats, limits=limits)
+        solver: ExactSolver | _NoSolver = ExactSolver(n, self.stats, limits=limits) if self._use_z3 else _NoSolver()
+        if self._use_geometry:
+            self._cones = [GrowingCone.whole_space(n, default_max_rays(n))]
         stack: list[_Node | _Inactive | _Pop] = [_Node(0, None)]
         while stack:
             frame = stack.pop()
@@ -221,6 +249,10 @@ class RegionSearch:
 
     def _truncate(self, depth: int) -> None:
         """Forget the decisions at `depth` and below (the path backs up to that node)."""
+        del self._cones[depth + 1 :]
+        if not self._use_z3:
+            del self._bits[depth:], self._forms[depth:], self._constraints[depth:]
+            return
         for constraint in self._constraints[depth:]:
             if constraint is not None:
                 key = _direction(constraint.coeffs, constraint.op is Op.GE)
@@ -236,8 +268,41 @@ class RegionSearch:
             self._bits.append(bit)
             self._forms.append(form)
             self._constraints.append(constraint)
-            if constraint is not None:
+            if self._use_geometry:
+                cone = self._cones[keep]
+                if constraint is not None:
+                    normal = self._integer(constraint.coeffs)
+                    if not bit:
+                        normal = tuple(-v for v in normal)
+                    if not cone.has(normal):
+                        cone = cone.add(normal)
+                self._cones.append(cone)
+            if constraint is not None and self._use_z3:
                 self._signs.setdefault(_direction(constraint.coeffs, constraint.op is Op.GE), keep)
+
+    def _integer(self, c: Vector) -> tuple[int, ...]:
+        known = self._ints.get(c)
+        if known is None:
+            known = self._ints[c] = integer_direction(c)
+        return known
+
+    def _decide(self, solver: "ExactSolver | _NoSolver", c: Vector, positive: bool) -> Answer:
+        """Is the current open cone non-empty with c . x > 0 (positive) or < 0? Geometry and/or Z3."""
+        z3_answer = None
+        if self._use_z3:
+            form = c if positive else tuple(-v for v in c)
+            implied = self._implied(form)
+            z3_answer = implied if implied is not None else solver.check()
+            if not self._use_geometry:
+                return z3_answer
+        above, below = self._cones[-1].sides(self._integer(c))
+        answer = Answer.SAT if (above if positive else below) else Answer.UNSAT
+        if z3_answer is not None and z3_answer is not Answer.UNKNOWN and z3_answer is not answer:
+            raise DeciderMismatch(
+                f"region {pattern_text(self._bits, self.net.hidden_size)}: geometry says {answer.value}, "
+                f"Z3 says {z3_answer.value} for {'>' if positive else '<'} 0 of {[str(v) for v in c]}"
+            )
+        return answer
 
     def _implied(self, c: Vector) -> Answer | None:
         """The answer to "c . x > 0" on the current (non-empty, open) cone when the path already
@@ -273,7 +338,7 @@ class RegionSearch:
         self._memo[t][self._row_class[i]] = c
         return c
 
-    def _node(self, solver: ExactSolver, depth: int, stack: list[_Node | _Inactive | _Pop]) -> Region | None:
+    def _node(self, solver: "ExactSolver | _NoSolver", depth: int, stack: list[_Node | _Inactive | _Pop]) -> Region | None:
         n, d = self.net.seq_len, self.net.hidden_size
         if self._out_of_budget():
             self._undecided(self._bits)
@@ -300,8 +365,7 @@ class RegionSearch:
             return None
         solver.push()
         solver.add(Constraint(c, Op.GT))
-        implied = self._implied(c)
-        active = implied if implied is not None else solver.check()
+        active = self._decide(solver, c, True)
         stack.append(_Inactive(depth, c, forced, active))
         if active is Answer.SAT:
             stack.append(_Node(depth + 1, (True, c, Constraint(c, Op.GE))))
@@ -309,7 +373,7 @@ class RegionSearch:
             self._unknown(solver, self._bits + [True])
         return None
 
-    def _inactive(self, solver: ExactSolver, frame: _Inactive, stack: list[_Node | _Inactive | _Pop]) -> None:
+    def _inactive(self, solver: "ExactSolver | _NoSolver", frame: _Inactive, stack: list[_Node | _Inactive | _Pop]) -> None:
         if frame.active is not None:
             solver.pop()
         if frame.forced is True:
@@ -326,8 +390,7 @@ class RegionSearch:
             # The parent's open cone is non-empty and misses c . x > 0, so it meets c . x < 0.
             answer = Answer.SAT
         else:
-            implied = self._implied(tuple(-v for v in c))
-            answer = implied if implied is not None else solver.check()
+            answer = self._decide(solver, c, False)
         if answer is Answer.SAT:
             stack.append(_Node(frame.depth + 1, (False, tuple(Fraction(0) for _ in c), Constraint(c, Op.LE))))
         elif answer is Answer.UNKNOWN:
@@ -343,9 +406,25 @@ class RegionSearch:
         bits = self._bits
         pattern: Pattern = tuple(tuple(bits[s * d : (s + 1) * d]) for s in range(n))
         constraints = tuple(c for c in self._constraints if c is not None)
-        region = Region(index=self.state.regions, pattern=pattern, constraints=constraints, logits=logits, d=d)
+        region = Region(index=self.state.regions, pattern=pattern, constraints=constraints, logits=logits, d=d,
+                        cone=self._cones[-1] if self._use_geometry else None)
         self.state.regions += 1
         return region
+
+
+class _NoSolver:
+    """Stands in for the solver when geometry alone decides: scopes and constraints are no-ops."""
+
+    last_reason = ""
+
+    def push(self) -> None:
+        pass
+
+    def pop(self) -> None:
+        pass
+
+    def add(self, constraint: Constraint) -> None:
+        pass
 
 
 def _direction(coeffs: Sequence[Fraction], positive: bool) -> tuple[Fraction, ...]:

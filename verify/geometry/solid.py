@@ -18,12 +18,14 @@ determinants, so lower and upper bounds provably contain the true value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
 from mpmath import iv, mpf
 
+from verify.geometry.integer_cone import GrowingCone, idot
 from verify.geometry.lp import solve
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
@@ -189,6 +191,11 @@ def cone_geometry(
     if generated is None:
         return None
     raw_rays, lineality = generated
+    return _finish(normals, raw_rays, lineality, n)
+
+
+def _finish(normals: Sequence[Vector], raw_rays: Sequence[Vector], lineality: list[Vector], n: int) -> ConeGeometry:
+    """Project the rays off the lineality space, test full dimension and pick the facets."""
     rays: dict[Vector, None] = {}
     for r in raw_rays:
         p = project_out(r, lineality)
@@ -203,6 +210,60 @@ def cone_geometry(
             if rank(tight + lineality) == n - 1:
                 facets.append(a)
     return ConeGeometry(n, tuple(ray_list), tuple(lineality), tuple(facets), full)
+
+
+def _fractions(v: Sequence[int]) -> Vector:
+    return normalize_ray(tuple(Fraction(x) for x in v))
+
+
+def int_rank(vectors: Sequence[Sequence[int]]) -> int:
+    """Exact rank of integer vectors by fraction-free elimination."""
+    rows = [list(v) for v in vectors if any(v)]
+    if not rows:
+        return 0
+    width, r = len(rows[0]), 0
+    for col in range(width):
+        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        p = rows[r][col]
+        for i in range(r + 1, len(rows)):
+            f = rows[i][col]
+            if f != 0:
+                rows[i] = [p * x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+        if r == len(rows):
+            break
+    return r
+
+
+def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
+    """The geometry `cone_geometry` gives for the same constraints, from an incrementally grown cone.
+
+    Same rays in the same order, same lineality and facets (the double description steps are the
+    same); None where the capped double description gives up. A cone without lineality stays in
+    integers to the end; one with lineality takes the rational projection of `cone_geometry`.
+    """
+    if cone.overflow:
+        return None
+    n = cone.n
+    if cone.lineality:
+        return _finish([_fractions(a) for a in cone.normals], [_fractions(r) for r in cone.rays],
+                       [_fractions(v) for v in cone.lineality], n)
+    unique: dict[tuple[int, ...], int] = {}
+    for r, z in zip(cone.rays, cone.tight):
+        if any(r):
+            unique.setdefault(r, z)
+    ints = list(unique)
+    full = int_rank(ints) == n
+    facets: list[Vector] = []
+    if full:
+        for k, a in enumerate(cone.normals):
+            tight = [r for r in ints if idot(a, r) == 0]
+            if len(tight) >= n - 1 and int_rank(tight) == n - 1:
+                facets.append(_fractions(a))
+    return ConeGeometry(n, tuple(_fractions(r) for r in ints), (), tuple(facets), full)
 
 
 def extreme_rays(constraints: Sequence[Constraint], n: int) -> list[Vector] | None:
@@ -220,16 +281,65 @@ def _iv_sqrt(value: Fraction) -> object:
 
 def wedge_angle(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the angle between two independent vectors, in (0, pi)."""
+    s1, s2 = _Scaled(r1), _Scaled(r2)
     with working_precision():
-        return iv.atan2(_iv_sqrt(gram_det([r1, r2])), interval(dot(r1, r2)))
+        return iv.atan2(_iv_sqrt(_sgram([s1, s2])), interval(_sdot(s1, s2)))
+
+
+class _Scaled:
+    """A rational vector as integers over one denominator: exact dot products at integer speed."""
+
+    __slots__ = ("ints", "den")
+
+    def __init__(self, v: Sequence[Fraction]) -> None:
+        den = 1
+        for x in v:
+            if x.denominator != 1:
+                den = den * x.denominator // math.gcd(den, x.denominator)
+        self.ints = tuple(x.numerator * (den // x.denominator) for x in v)
+        self.den = den
+
+
+def _sdot(a: _Scaled, b: _Scaled) -> Fraction:
+    return Fraction(idot(a.ints, b.ints), a.den * b.den)
+
+
+def _sgram(vectors: Sequence[_Scaled]) -> Fraction:
+    """gram_det of the vectors, exactly (the same rational), from one integer determinant."""
+    m = [[idot(a.ints, b.ints) for b in vectors] for a in vectors]
+    scale = 1
+    for v in vectors:
+        scale *= v.den * v.den
+    return Fraction(_int_det(m), scale)
+
+
+def _int_det(m: list[list[int]]) -> int:
+    """Exact determinant of a small integer matrix (Bareiss elimination)."""
+    size = len(m)
+    m = [row[:] for row in m]
+    sign, previous = 1, 1
+    for k in range(size - 1):
+        if m[k][k] == 0:
+            swap = next((i for i in range(k + 1, size) if m[i][k] != 0), None)
+            if swap is None:
+                return 0
+            m[k], m[swap] = m[swap], m[k]
+            sign = -sign
+        for i in range(k + 1, size):
+            for j in range(k + 1, size):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // previous
+        previous = m[k][k]
+    return sign * m[size - 1][size - 1]
 
 
 def cyclic_order(geometry: ConeGeometry) -> list[Vector]:
     """The rays of a rank-3 pointed part in cyclic order: consecutive rays share a facet."""
     rays = list(geometry.rays)
+    scaled = [_Scaled(r).ints for r in rays]
     neighbours: dict[int, list[int]] = {i: [] for i in range(len(rays))}
     for a in geometry.facets:
-        tight = [i for i, r in enumerate(rays) if dot(a, r) == 0]
+        normal = _Scaled(a).ints
+        tight = [i for i, r in enumerate(scaled) if idot(normal, r) == 0]
         if len(tight) != 2:
             raise ValueError(f"a facet of a 3-dimensional pointed cone holds 2 extreme rays, found {len(tight)}")
         i, j = tight
@@ -257,10 +367,11 @@ def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fra
     atan2(|v| * |det(v, u, w)|, |v|^2 (u . w) - (u . v)(v . w)), with |det| = sqrt(Gram(v, u, w))
     so that the same formula holds for a rank-3 cone inside a higher-dimensional space.
     """
-    vv = dot(v, v)
+    su, sv, sw = _Scaled(u), _Scaled(v), _Scaled(w)
+    vv = _sdot(sv, sv)
     with working_precision():
-        y = _iv_sqrt(vv) * _iv_sqrt(gram_det([v, u, w]))
-        x = interval(vv * dot(u, w) - dot(u, v) * dot(v, w))
+        y = _iv_sqrt(vv) * _iv_sqrt(_sgram([sv, su, sw]))
+        x = interval(vv * _sdot(su, sw) - _sdot(su, sv) * _sdot(sv, sw))
         return iv.atan2(y, x)
 
 

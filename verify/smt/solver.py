@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import z3
 
 from verify.core.linear import Constraint, Op
+from verify.smt.smtlib import smt_constraint
 
 SOLVER_SEED = 0
 NO_TIMEOUT_MS = 2**32 - 1  # Z3's own "no limit"
@@ -129,6 +130,11 @@ def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
     }[constraint.op]
 
 
+def integer_text(constraint: Constraint) -> str:
+    """SMT-LIB 2 of the constraint with its coprime integer coefficients (the same half-space)."""
+    return smt_constraint(Constraint(primitive(constraint.coeffs), constraint.op))
+
+
 class ExactSolver:
     """An incremental Z3 solver over real variables x0..x_{n-1}, with exact rational models."""
 
@@ -147,6 +153,8 @@ class ExactSolver:
         # (another model, another test, a worker's earlier subtree under --jobs).
         self._ctx = z3.Context()
         self.xs = [z3.Real(f"x{i}", self._ctx) for i in range(n)]
+        self._decls = {f"x{i}": x for i, x in enumerate(self.xs)}
+        self._texts: dict[tuple[tuple[Fraction, ...], Op], str] = {}
         self._solver = z3.SolverFor("QF_LRA", ctx=self._ctx)
         self._solver.set("random_seed", SOLVER_SEED)
         self._solver.set("ctrl_c", False)
@@ -208,6 +216,36 @@ class ExactSolver:
 
     def _add_any(self, constraints: Sequence[Constraint]) -> None:
         self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False, self._ctx))
+
+    def _text(self, constraint: Constraint) -> str:
+        key = (constraint.coeffs, constraint.op)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = integer_text(constraint)
+        return text
+
+    def _parse(self, assertions: Sequence[str]) -> None:
+        if self._interrupted:
+            return
+        try:
+            script = "".join(f"(assert {a})" for a in assertions)
+            self._solver.add(z3.parse_smt2_string(script, decls=self._decls, ctx=self._ctx))
+        except z3.Z3Exception as exc:
+            self._cancelled(exc)
+
+    def add_all(self, constraints: Sequence[Constraint]) -> None:
+        """Assert every constraint, built in one parse of SMT-LIB 2 text (far fewer API calls)."""
+        if constraints:
+            self._parse([self._text(c) for c in constraints])
+
+    def add_any_of_all(self, groups: Sequence[tuple[Sequence[Constraint], Sequence[Constraint]]]) -> None:
+        """Assert that for some group (all_of, any_of) every all_of and at least one any_of holds."""
+        parts = []
+        for all_of, any_of in groups:
+            inner = " ".join(self._text(c) for c in all_of)
+            choice = " ".join(self._text(c) for c in any_of)
+            parts.append(f"(and {inner} (or {choice} false))")
+        self._parse([f"(or {' '.join(parts)} false)"])
 
     def check(self) -> Answer:
         """Decide the asserted constraints; UNKNOWN (never a guess) on timeout or interrupt."""
