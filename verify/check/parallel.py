@@ -94,7 +94,8 @@ def split_search(network: ExactRNN, jobs: int, stats: SolverStats, *, options: C
     state = SearchState(complete=True)
     for steps in range(1, network.seq_len + 1):
         cut = ExactRNN(w_hi=network.w_hi, w_hh=network.w_hh, w_oh=network.w_oh[:steps])
-        search = RegionSearch(cut, stats, budget=budget, should_stop=should_stop, timeout_ms=options.timeout_ms)
+        search = RegionSearch(cut, stats, budget=budget, should_stop=should_stop, timeout_ms=options.timeout_ms,
+                              decider="both" if options.cross_check else "geometry")
         found = [tuple(b for step in r.pattern for b in step) for r in search.run()]
         state = search.state
         if not state.complete or len(found) >= target:

@@ -58,6 +58,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--jobs", type=count_arg, default=1, metavar="N",
                    help="split the region search over N local processes (same results as 1)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
+    p.add_argument("--cross-check", action="store_true",
+                   help="Z3 re-decides every region query that exact geometry decides (slower; any disagreement "
+                        "stops the run as an internal error)")
     p.set_defaults(handler=run_check)
 
 
@@ -71,6 +74,7 @@ class CheckSettings:
     query_timeout: float | None
     max_counterexamples: int
     jobs: int
+    cross_check: bool = False
 
     def options(self) -> CheckOptions:
         timeout_ms = None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
@@ -79,6 +83,7 @@ class CheckSettings:
             budget=Budget(max_regions=self.max_regions, time_budget=self.time_budget),
             timeout_ms=timeout_ms,  # type: ignore[arg-type]  # None: up to the remaining time budget
             max_counterexamples=self.max_counterexamples,
+            cross_check=self.cross_check,
         )
 
 
@@ -97,7 +102,8 @@ def settings_from(args: argparse.Namespace) -> CheckSettings:
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     return CheckSettings(claim=args.claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
-                         query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs)
+                         query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs,
+                         cross_check=getattr(args, "cross_check", False))
 
 
 def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | None = None,
