@@ -79,7 +79,6 @@ class RegionClaimResult:
     stopped: bool = False
     grown: list[GrowingCone] = field(default_factory=list, compare=False, repr=False)  # one per cone
     geometry: ConeGeometry | None = field(default=None, compare=False, repr=False)  # the region's, computed once
-    violated: list[str] = field(default_factory=list)  # labels of the pieces where Z3 found a violation
 
 
 def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] | None:
@@ -200,16 +199,17 @@ def check_region(
                 )
             )
 
-    def settle(answer: Answer) -> None:
+    def settle(answer: Answer, asked: ExactSolver | None = None) -> None:
         """Bookkeeping after every Z3 query: an unknown marks the region undecided (or stopped)."""
+        reason = (asked or solver).last_reason
         if answer is Answer.UNKNOWN:
             result.undecided = True
             stop_reason = should_stop() if should_stop is not None else None
-            if stop_reason or limits.expired() or solver.last_reason == "interrupted":
+            if stop_reason or limits.expired() or reason == "interrupted":
                 result.stopped = True
-                result.note = stop_reason or ("interrupted" if solver.last_reason == "interrupted" else "time budget")
+                result.note = stop_reason or ("interrupted" if reason == "interrupted" else "time budget")
             elif not result.note:
-                result.note = f"solver unknown ({solver.last_reason})"
+                result.note = f"solver unknown ({reason})"
         if on_query is not None:
             on_query()
 
@@ -250,12 +250,45 @@ def check_region(
         solver.pop()
         settle(combined)
         none_violated = combined is Answer.UNSAT
+    # The open queries of a refuted region (each piece's interior, the prediction splits) go to a
+    # solver of the region's own, in the pieces' order: Z3's points, which become counterexample
+    # witnesses, then depend on this region alone, not on what the worker's solver did before.
+    points: ExactSolver | None = None
+    replayed = 0  # pieces whose interior query `points` has seen
+
+    def open_query(constraints: Sequence[Constraint]) -> tuple[Answer, tuple[Fraction, ...] | None]:
+        assert points is not None
+        if result.stopped:
+            return Answer.UNKNOWN, None
+        points.push()
+        for c in constraints:
+            points.add(c)
+        answer = points.check()
+        found = points.model_point() if answer is Answer.SAT else None
+        points.pop()
+        settle(answer, points)
+        return answer, found
+
+    def catch_up(upto: int) -> tuple[Fraction, ...] | None:
+        """Ask `points` the interior queries of pieces[replayed..upto]; the last one's point."""
+        nonlocal replayed
+        found = None
+        while replayed <= upto and not result.stopped:
+            piece, inside, _ = pieces[replayed]
+            answer, found = open_query(list(piece.constraints))
+            if answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (inside is not None):
+                raise ValueError(f"region {region.pattern_text} [{piece.label}]: Z3 and geometry disagree")
+            replayed += 1
+        return found
+
     refuted = False
-    for piece, inside, beats in pieces:
+    for index, (piece, inside, beats) in enumerate(pieces):
         order = list(piece.constraints)
         if result.stopped:
             break
         record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
+        if points is not None:
+            catch_up(index)
         if inside is None:
             continue  # the piece misses the region
         interior_point = _witness(inside)
@@ -277,7 +310,13 @@ def check_region(
             continue
         # A violation point exists (a proven counterexample); now split the piece by prediction.
         refuted = True
-        result.violated.append(piece.label)
+        if points is None:
+            points = ExactSolver(n, stats, limits=limits)
+            for c in open_region:
+                points.add(c)
+            found = catch_up(index)
+            if beats is None and found is not None:
+                interior_point = found
         found_open_violation = False
         for p in range(n):
             prediction = _prediction_constraints(region.logits, p)
@@ -285,12 +324,11 @@ def check_region(
                 continue
             extra, tied = prediction
             cone = open_region + order + extra
-            answer = ask(order + extra, closed=False)
+            answer, point = open_query(order + extra)
             record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
             if answer is Answer.SAT:
-                grown = grow(inside, extra)
-                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone),
-                              _witness(grown) if grown is not None else ()), grown)
+                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)),
+                         grow(inside, extra))
                 if p != piece.target:
                     found_open_violation = True
         if not found_open_violation:
@@ -314,38 +352,6 @@ def _hints_violation(cone: GrowingCone, beats: Sequence[Constraint] | None) -> b
     normals = [integer_direction(c.positive_normal()) for c in beats]
     return any(idot(a, r) > 0 for a in normals for r in cone.rays) or any(
         idot(a, l) != 0 for a in normals for l in cone.lineality)
-
-
-def solver_witness(region: Region, claim: KthArgmaxClaim, violated: Sequence[str], cone: Cone, stats: SolverStats,
-                   limits: QueryLimits) -> tuple[Fraction, ...] | None:
-    """Z3's interior point of a misclassified cone, from the region's own open queries (each
-    piece's interior, then the prediction splits of the violated pieces) in a fresh solver, so
-    that it is the same point whatever else the worker decided; None if Z3 gives no point."""
-    n = region.n
-    solver = ExactSolver(n, stats, limits=limits)
-    for c in region.interior():
-        solver.add(c)
-
-    def point(constraints: Sequence[Constraint]) -> tuple[Fraction, ...] | None:
-        solver.push()
-        for c in constraints:
-            solver.add(c)
-        answer = solver.check()
-        found = solver.model_point() if answer is Answer.SAT else None
-        solver.pop()
-        return found
-
-    for piece in claim.pieces(n):
-        if point(piece.constraints) is None or piece.label not in violated:
-            continue
-        for p in range(n):
-            prediction = _prediction_constraints(region.logits, p)
-            if prediction is None:
-                continue
-            found = point(list(piece.constraints) + prediction[0])
-            if piece.label == cone.piece and p == cone.predicted:
-                return found
-    return None
 
 
 def _boundary_point(region: Region, claim: KthArgmaxClaim, label: str, stats: SolverStats,

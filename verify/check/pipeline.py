@@ -8,11 +8,11 @@ Produces a `CheckResult`, pure data that the report writers render. The verdict 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region, solver_witness
+from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region
 from verify.core.claim import KthArgmaxClaim
 from verify.check.float32_band import float32_uncertain_measure
 from verify.check.counterexamples import Counterexample, confirm, interior_point
@@ -283,17 +283,12 @@ def check_model(
 
     model = Float32Model(weights)
     patterns = {o.region.index: o.region.pattern for o in outcomes}
-    by_index = {o.region.index: o for o in outcomes}
     counterexamples: list[Counterexample] = []
     for cone in cones:
         if cone.correct or len(counterexamples) >= options.max_counterexamples:
             continue
-        # the deepest point starts from Z3's own point of the cone (it breaks ties between optima)
-        owner = by_index[cone.region]
-        z3_start = solver_witness(owner.region, options.claim, owner.claim.violated, cone, stats,
-                               QueryLimits(timeout_ms=options.timeout_ms))
         counterexamples.append(
-            confirm(interior_point(replace(cone, witness=z3_start) if z3_start is not None else cone, n), region=cone.region, piece=cone.piece, network=network,
+            confirm(interior_point(cone, n), region=cone.region, piece=cone.piece, network=network,
                     model=model, claim=options.claim, measure_zero=False, constraints=cone.constraints,
                     pattern=patterns[cone.region], predicted=cone.predicted)
         )
