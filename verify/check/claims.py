@@ -261,8 +261,7 @@ def check_region(
         if result.stopped:
             return Answer.UNKNOWN, None
         points.push()
-        for c in constraints:
-            points.add(c)
+        points.add_all(list(constraints))
         answer = points.check()
         found = points.model_point() if answer is Answer.SAT else None
         points.pop()
@@ -312,8 +311,7 @@ def check_region(
         refuted = True
         if points is None:
             points = ExactSolver(n, stats, limits=limits)
-            for c in open_region:
-                points.add(c)
+            points.add_all(open_region)
             found = catch_up(index)
             if beats is None and found is not None:
                 interior_point = found
