@@ -15,11 +15,11 @@ from enum import IntEnum
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from verify.core.claim import KthArgmaxClaim
+from verify.core.claim import ClaimPiece, KthArgmaxClaim
 from verify.core.linear import Constraint, Op, Vector, is_zero, sub
-from verify.check.regions import Region
+from verify.check.regions import GEOMETRY_MAX_N, Region
 from verify.geometry.integer_cone import GrowingCone, idot, integer_direction
-from verify.geometry.solid import ConeGeometry, default_max_rays, geometry_of
+from verify.geometry.solid import ConeGeometry, cone_geometry, default_max_rays, geometry_of
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SmtQuery, SolverStats
 
 
@@ -77,7 +77,7 @@ class RegionClaimResult:
     note: str = ""
     undecided: bool = False
     stopped: bool = False
-    grown: list[GrowingCone] = field(default_factory=list, compare=False, repr=False)  # one per cone
+    grown: list[GrowingCone | None] = field(default_factory=list, compare=False, repr=False)  # one per cone
     geometry: ConeGeometry | None = field(default=None, compare=False, repr=False)  # the region's, computed once
 
 
@@ -176,8 +176,9 @@ def check_region(
     result = RegionClaimResult(region=region.index, verdict=Verdict.PROVED)
     closed_region = list(region.constraints)
     open_region = list(region.interior())
-    base = region_cone(region)
-    result.geometry = geometry_of(base)
+    # Past GEOMETRY_MAX_N inputs the double description can explode: Z3 decides the pieces too.
+    base = region_cone(region) if region.cone is not None or n <= GEOMETRY_MAX_N else None
+    result.geometry = geometry_of(base) if base is not None else cone_geometry(open_region, n)
     if result.geometry is not None and result.geometry.full_dimensional:
         closed_facets = [Constraint(a, Op.GE) for a in result.geometry.facets]
     else:
@@ -227,14 +228,14 @@ def check_region(
         return answer
 
     def add_cone(cone: Cone, grown: GrowingCone | None) -> None:
-        if grown is None:  # Z3 found a point where exact geometry finds none: a harness bug
+        if grown is None and base is not None:  # Z3 found a point where exact geometry finds none: a bug
             raise ValueError(f"region {region.pattern_text} [{cone.piece}]: Z3 and geometry disagree on a cone")
         result.cones.append(cone)
         result.grown.append(grown)
 
-    pieces = []
+    pieces: list[tuple[ClaimPiece, GrowingCone | None, list[Constraint] | None]] = []
     for piece in claim.pieces(n):
-        inside = grow(base, piece.constraints)
+        inside = grow(base, piece.constraints) if base is not None else None
         pieces.append((piece, inside, _violation_terms(region.logits, piece.target)))
     # Every piece at once: the closure meets no violation of any piece that meets the region.
     # Asked only when no ray of a piece's closed cone hints at a violation (a hint picks which
@@ -242,7 +243,7 @@ def check_region(
     groups = [(list(piece.constraints), beats) for piece, inside, beats in pieces if inside is not None and beats]
     met = [(inside, beats) for _, inside, beats in pieces if inside is not None]
     none_violated = False
-    if groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
+    if base is not None and groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
         solver.push()
         solver.add_all(closed_facets)
         solver.add_any_of_all(groups)
@@ -275,22 +276,38 @@ def check_region(
         while replayed <= upto and not result.stopped:
             piece, inside, _ = pieces[replayed]
             answer, found = open_query(list(piece.constraints))
-            if answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (inside is not None):
+            if base is None:
+                answers.append((answer, found))
+            elif answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (inside is not None):
                 raise ValueError(f"region {region.pattern_text} [{piece.label}]: Z3 and geometry disagree")
             replayed += 1
         return found
 
+    answers: list[tuple[Answer, tuple[Fraction, ...] | None]] = []  # Z3's interior answers (no geometry)
+    if base is None:
+        points = ExactSolver(n, stats, limits=limits)
+        points.add_all(open_region)
     refuted = False
     for index, (piece, inside, beats) in enumerate(pieces):
         order = list(piece.constraints)
         if result.stopped:
             break
-        record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
-        if points is not None:
+        if base is None:
             catch_up(index)
-        if inside is None:
-            continue  # the piece misses the region
-        interior_point = _witness(inside)
+            if len(answers) <= index:
+                break
+            interior, found = answers[index]
+            record(f"[{piece.label}] interior", order, None, False, interior)
+            if interior is not Answer.SAT:
+                continue  # UNSAT: the piece misses the region; UNKNOWN: recorded as undecided
+            interior_point = _point(found)
+        else:
+            record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
+            if points is not None:
+                catch_up(index)
+            if inside is None:
+                continue  # the piece misses the region
+            interior_point = _witness(inside)
         if beats is None:
             violated = Answer.SAT
         elif none_violated:
@@ -326,7 +343,7 @@ def check_region(
             record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
             if answer is Answer.SAT:
                 add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)),
-                         grow(inside, extra))
+                         grow(inside, extra) if inside is not None else None)
                 if p != piece.target:
                     found_open_violation = True
         if not found_open_violation:

@@ -26,7 +26,7 @@ from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
 from verify.geometry.integer_cone import GrowingCone
-from verify.geometry.solid import ConeGeometry, int_rank, geometry_measure, geometry_of
+from verify.geometry.solid import ConeGeometry, geometry_measure, geometry_of, int_rank, measured_cone
 from verify.smt.solver import ExactSolver, QueryLimits, SolverStats, interrupt_active_solvers
 from verify.check.standardize import Standardized, standardize
 
@@ -181,7 +181,8 @@ def evaluate_region(
         # every cone's geometry comes from the cone grown once (search path, then the claim's cuts)
         geometry = claim_result.geometry
         measure = None if geometry is None else geometry_measure(geometry)
-        measured = [_measured(grown, n) for grown in claim_result.grown]
+        measured = [_measured(grown, n) if grown is not None else measured_cone(cone.constraints, n)
+                    for grown, cone in zip(claim_result.grown, claim_result.cones)]
         return RegionOutcome(region, claim_result, measure, None, geometry,
                              cone_measures=tuple(m for _, m in measured), cone_geometries=tuple(g for g, _ in measured))
     rays = region_rays_2d(region) if n == 2 else None

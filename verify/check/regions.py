@@ -35,6 +35,7 @@ from verify.geometry.solid import default_max_rays
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats, primitive
 
 DECIDERS = ("geometry", "z3", "both")
+GEOMETRY_MAX_N = 5  # past this many inputs a cone's extreme rays can explode: "geometry" means Z3
 
 
 class DeciderMismatch(RuntimeError):
@@ -159,7 +160,6 @@ class RegionSearch:
     ) -> None:
         if decider not in DECIDERS:
             raise ValueError(f"decider must be one of {DECIDERS}, not {decider!r}")
-        self.decider = decider
         self.net = network
         self.stats = stats
         self.budget = budget
@@ -178,6 +178,9 @@ class RegionSearch:
         self._row_class = _row_classes(network)
         # Directions asserted strictly on the path: primitive form -> depth of its first decision.
         self._signs: dict[tuple[Fraction, ...], int] = {}
+        if decider == "geometry" and network.seq_len > GEOMETRY_MAX_N:
+            decider = "z3"
+        self.decider = decider
         self._use_geometry = decider != "z3"
         self._use_z3 = decider != "geometry"
         # _cones[k]: the closed cone of the first k decisions (geometry deciders only)
