@@ -282,3 +282,85 @@ def test_decide_passes_its_timeout_to_the_solver(monkeypatch: pytest.MonkeyPatch
     decide(2, [c(1, 0, Op.GT)], SolverStats(), timeout_ms=1234)
     decide(2, [c(1, 0, Op.GT)], SolverStats())
     assert seen == [1234, 10_000]
+
+
+# -- the queries a region's claim check asks, derived by hand on the handcrafted model ------------
+
+def _queries_by_region(model: str) -> dict[str, list[tuple[str, str, tuple[Constraint, ...], bool]]]:
+    from verify.check.pipeline import CheckOptions, check_model
+    from verify.formats import load_weights
+
+    result = check_model(load_weights(model), CheckOptions(collect_queries=True, estimate_samples=0))
+    return {o.region.pattern_text: [(q.name, q.expected.value, q.constraints, q.any_of is not None)
+                                    for q in o.claim.queries] for o in result.regions}
+
+
+def test_the_handcrafted_models_queries_by_hand() -> None:
+    """W_hi = (1, -1), W_hh = [[-1, 1], [1, -1]]: step 0 splits on the sign of x0, step 1 on
+    x1 - x0 (pre-activations x1 - x0 and x0 - x1 whatever h_1 is). So four regions, in the search's
+    order (active first): 10|10 (x0 > 0, x1 > x0), 10|01 (x0 > 0, x0 > x1), 01|10, 01|01. In each
+    exactly one piece of the 2nd-argmax claim meets the region; the model is right there, so its
+    violation query is UNSAT; the other piece's interior query is UNSAT and asks nothing more."""
+    queries = _queries_by_region("models/handcrafted_2_2.pth")
+    assert list(queries) == ["10|10", "10|01", "01|10", "01|01"]
+    for pattern, asked in queries.items():
+        inside = "x1 > x0" if pattern.endswith("|10") else "x0 > x1"
+        want = []
+        for piece in ("x0 > x1", "x1 > x0"):
+            want.append((f"region {pattern} [{piece}] interior", "sat" if piece == inside else "unsat", False))
+            if piece == inside:
+                want.append((f"region {pattern} [{piece}] violation", "unsat", True))
+        assert [(name, answer, any_of) for name, answer, _, any_of in asked] == want
+        for name, _, constraints, _ in asked:
+            # 2 steps x 2 neurons region constraints and the piece's one order constraint; an
+            # interior query is open (strict), a violation query asks about the closed region
+            assert len(constraints) == 5, name
+            closed = name.endswith("violation")
+            region_ops = {c.op for c in constraints[:4]}
+            assert region_ops <= ({Op.GE, Op.LE} if closed else {Op.GT, Op.LT}), (name, region_ops)
+            assert constraints[4].op is Op.GT  # the piece stays open
+
+
+def test_a_refuted_piece_asks_one_query_per_prediction() -> None:
+    """On AlgZoo's M_{2,2} a violated piece is split by prediction: after a SAT violation query
+    come "argmax=x0" and "argmax=x1", each the open region, the open piece and one strict
+    "logit_p beats the other" constraint."""
+    queries = _queries_by_region(M22_MODEL)
+    split = [q for asked in queries.values() for q in asked if "argmax=" in q[0]]
+    assert split  # the model is refuted: some piece was split
+    for pattern, asked in queries.items():
+        names = [name for name, *_ in asked]
+        for i, (name, answer, constraints, any_of) in enumerate(asked):
+            assert name.startswith(f"region {pattern} [x")
+            if "argmax=" in name:
+                piece = name[len(f"region {pattern} "):name.index("]") + 1]
+                assert f"region {pattern} {piece} violation" in names[:i]
+                assert len(constraints) == 6 and not any_of
+                assert all(c.op in (Op.GT, Op.LT) for c in constraints)
+        for name, answer, _, _ in asked:
+            if name.endswith("violation") and answer == "sat":
+                piece = name[len(f"region {pattern} "):-len(" violation")]
+                assert [n for n in names if n.startswith(f"region {pattern} {piece} argmax=")] == [
+                    f"region {pattern} {piece} argmax=x0", f"region {pattern} {piece} argmax=x1"]
+
+
+M22_MODEL = "models/algzoo/2nd_argmax_2_2.pth"
+
+
+def test_solver_statistics_count_z3_calls_and_their_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each Z3 check adds 1 to `checks` and its duration to `seconds` (a fake clock that advances
+    0.25 s per reading: 0.25 s per check); answers without a check (deadline) add nothing there."""
+    import verify.smt.solver as solver_module
+
+    ticks = iter(F(k, 4) for k in range(1000))
+    monkeypatch.setattr(solver_module.time, "perf_counter", lambda: float(next(ticks)))
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver.add(c(1, 0, Op.GT))
+    assert solver.check() is Answer.SAT
+    solver.add(c(-1, 0, Op.GT))
+    assert solver.check() is Answer.UNSAT
+    assert stats.checks == 2 and stats.seconds == 0.5 and stats.unknowns == 0
+    late = ExactSolver(2, stats, limits=QueryLimits(timeout_ms=None, deadline=1.0, clock=lambda: 2.0))
+    assert late.check() is Answer.UNKNOWN
+    assert stats.checks == 2 and stats.seconds == 0.5 and stats.unknowns == 1
