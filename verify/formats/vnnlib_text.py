@@ -18,6 +18,7 @@ counterexamples thinner than the margins.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import math
 import os
@@ -67,10 +68,12 @@ def orderings(n: int, k: int) -> list[Ordering]:
 
 
 def number(value: float) -> str:
-    """A float as VNN-LIB decimal text (Python's shortest round-trip form)."""
+    """A float as a plain decimal (Python's shortest round-trip digits, no exponent: SMT-LIB
+    decimals have none, and the `vnnlib` parser refuses `1e-06`)."""
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {value}")
-    return repr(float(value))
+    text = format(decimal.Decimal(repr(float(value))), "f")
+    return text if "." in text else text + ".0"
 
 
 def _header(about: dict[str, Any], ordering: Ordering, version: str) -> list[str]:
