@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction as F
 
 import pytest
 
-from verify.core.linear import Op, ge, gt
+from verify.core.linear import Constraint, Op, ge, gt
 from verify.geometry.measure import method_for, zero
 from verify.geometry.planar import deepest_point, normalized_slack
-from verify.geometry.solid import project_out
+from verify.geometry.solid import extreme_rays, project_out
 
 
 def test_projection_onto_the_complement_of_a_skew_plane() -> None:
@@ -80,3 +81,21 @@ def test_a_cone_without_interior_has_no_deepest_point() -> None:
     diagonal; a best slack of exactly 0 is no interior point."""
     assert deepest_point((gt((F(1), F(-1))), gt((F(-1), F(1)))), 2, (F(1), F(1))) is None
     assert deepest_point((), 2, (F(1), F(1))) is None  # no constraint: all of R^2
+
+
+def _cube_cone(n: int) -> list[Constraint]:
+    """x0 >= |x_i| for i = 1..n-1: the cone over an (n-1)-cube, whose extreme rays are its 2^(n-1)
+    vertices (1, +-1, ..., +-1)."""
+    rows = []
+    for i in range(1, n):
+        for s in (1, -1):
+            rows.append(Constraint(tuple(F(1) if k == 0 else F(-s) if k == i else F(0) for k in range(n)), Op.GE))
+    return rows
+
+
+def test_extreme_rays_of_a_cube_cone_and_giving_up_past_the_ray_limit() -> None:
+    rays = extreme_rays(_cube_cone(4), 4)
+    assert rays is not None
+    assert sorted(rays) == sorted((F(1),) + signs for signs in itertools.product((F(-1), F(1)), repeat=3))
+    # R^6: 32 extreme rays, over the 16 that the double description keeps in high dimension
+    assert extreme_rays(_cube_cone(6), 6) is None
