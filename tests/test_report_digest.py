@@ -200,3 +200,19 @@ def test_the_terminal_summary_says_what_a_partial_run_covered() -> None:
     # oracle: two regions of M_{2,2}, each an angle; their sum is below the whole circle
     assert 0 < cover["value"] < 1
     json.dumps(report)  # the additions stay JSON
+
+
+def test_each_cone_has_its_own_witness_where_a_region_splits_one_ordering_between_wrong_answers() -> None:
+    """trained_2_3 has regions where one input ordering is split into cones with different wrong
+    answers: each cone's witness must predict that cone's answer (exact forward pass here)."""
+    path = "models/trained_2_3.pth"
+    report = build_report(check_model(load_weights(path)))
+    weights = load_weights(path)
+    keys = [(c["region"], c["piece"]) for c in report["misclassified_cones"]]
+    assert len(keys) > len(set(keys))  # the case this test is about occurs
+    for cone in report["misclassified_cones"]:
+        x = [Fraction(v) for v in cone["witness"]]
+        logits = exact_logits(weights, x)
+        first = max(range(len(logits)), key=lambda i: (logits[i], -i))
+        assert first == cone["predicted"] and second_largest(x) == cone["target"]
+        assert Fraction(cone["margin_exact"]) == (logits[cone["predicted"]] - logits[cone["target"]]) / max(abs(v) for v in x)

@@ -161,14 +161,20 @@ def margin(network: ExactRNN, x: Sequence[Fraction], predicted: int, expected: i
     return (logits[predicted] - logits[expected]) / scale if scale else Fraction(0)
 
 
-def _witnesses(result: CheckResult) -> dict[tuple[int, str], tuple[Fraction, ...]]:
-    """The listed counterexample inside each misclassified cone (deepest point), keyed by (region, piece)."""
-    return {(c.region, c.piece): c.x_exact for c in result.counterexamples if not c.measure_zero}
+Listed = dict[tuple[int, str, int], tuple[Fraction, ...]]
 
 
-def cone_witness(result: CheckResult, cone: Cone, listed: dict[tuple[int, str], tuple[Fraction, ...]]) -> tuple[Fraction, ...]:
+def _witnesses(result: CheckResult) -> Listed:
+    """The listed counterexample inside each misclassified cone (its deepest point), keyed by (region,
+    piece, prediction): one region and piece can hold several cones, one per wrong answer."""
+    return {(c.region, c.piece, c.predicted_exact): c.x_exact for c in result.counterexamples if not c.measure_zero}
+
+
+def cone_witness(result: CheckResult, cone: Cone, listed: Listed) -> tuple[Fraction, ...]:
     """An exact point strictly inside `cone`, scaled to max |x_i| = 1: the listed counterexample, else Z3's witness."""
-    point = listed.get((cone.region, cone.piece))
+    point = listed.get((cone.region, cone.piece, cone.predicted))
+    if point is not None and not all(c.holds(point) for c in cone.constraints):
+        point = None  # a listed point outside this cone (never expected) is not its witness
     return point if point is not None else normalize_ray(cone.witness)
 
 
