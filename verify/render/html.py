@@ -248,13 +248,16 @@ def _weights(report: dict[str, Any]) -> list[str]:
     std = report["standardized"]
     out = ["<h2>Standardized weights</h2>",
            f'<p class="gloss">Each neuron i is rescaled by s_i = |W_hi[i]| (exactly the same logits). {escape(EXACT_RULE)}</p>']
-    for name in ("W_hi", "W_hh", "W_oh"):
-        exact = std[name]["exact"]
-        out.append(f'<table id="{name}"><caption>{name}</caption><tbody>')
+    w_hi = ([[row[0] for row in std["W_hi"]["exact"]]], [[row[0] for row in std["classes"]["W_hi"]]])
+    shapes = (("W_hi", "input weight of neuron j", "", *w_hi),
+              ("W_hh", "row i: to neuron i, column j: from neuron j", "to neuron", std["W_hh"]["exact"], std["classes"]["W_hh"]),
+              ("W_oh", "row k: logit k, column j: neuron j", "logit", std["W_oh"]["exact"], std["classes"]["W_oh"]))
+    for name, caption, row_name, exact, classes in shapes:
+        out.append(f'<table id="{name}"><caption>{name} ({caption}; hover a value for its class)</caption><tbody>')
         for i, row in enumerate(exact):
             cells = "".join(f'<td class="num" data-exact="{escape(e)}" title="{escape(c)}">{escape(show_value(e))}</td>'
-                            for e, c in zip(row, std["classes"][name][i]))
-            out.append(f"<tr><th>row {i}</th>{cells}</tr>")
+                            for e, c in zip(row, classes[i]))
+            out.append(f"<tr><th>{f'{row_name} {i}' if row_name else ''}</th>{cells}</tr>")
         out.append("</tbody></table>")
     return out
 
