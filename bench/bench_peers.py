@@ -47,6 +47,14 @@ class ExactRun:
     wall_s: float
     solve_s: float
     total_s: float
+    pieces: dict[str, bool]  # ordering slug -> a counterexample of positive measure exists there
+    listed_all: bool  # every counterexample is in the report (else an unlisted ordering is "?")
+
+    def answer(self, slug: str) -> str:
+        """The exact answer on one ordering, as a VNN-COMP verdict (positive-measure witnesses only)."""
+        if slug in self.pieces:
+            return "sat" if self.pieces[slug] else "sat (measure 0)"
+        return "unsat" if self.listed_all and self.verdict != "unknown" else "?"
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,14 @@ def run_exact(model: str, work: Path) -> ExactRun:
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1, 3):
-        return ExactRun(f"error ({done.stderr.strip()[:60]})", wall, float("nan"), float("nan"))
+        return ExactRun(f"error ({done.stderr.strip()[:60]})", wall, float("nan"), float("nan"), {}, False)
     data = json.loads(report.read_text())
-    return ExactRun(data["verdict"], wall, float(data["solver"]["seconds"]), float(data["timing"]["seconds"]))
+    pieces: dict[str, bool] = {}
+    for cex in data["counterexamples"]:
+        slug = cex["piece"].replace(" > ", "_gt_").replace(" ", "_")
+        pieces[slug] = pieces.get(slug, False) or not cex["measure_zero"]
+    return ExactRun(data["verdict"], wall, float(data["solver"]["seconds"]), float(data["timing"]["seconds"]),
+                    pieces, data["counterexamples_total"] == len(data["counterexamples"]))
 
 
 def export(model: str, folder: Path, margin: str) -> Path:
@@ -200,30 +213,34 @@ def main() -> int:
                     if answer == "sat":
                         checked = check_witness(result, folder / onnx, folder / prop, cache)
                     runs.append(PeerRun(Path(prop).stem, answer, wall, solve, *checked))
-                    details.append([f"`{Path(model).stem}`", exact.verdict, margin, Path(prop).stem.split("_", 2)[2],
+                    slug = Path(prop).stem.split("_", 2)[2]
+                    details.append([f"`{Path(model).stem}`", margin, slug.replace("_gt_", ">"), exact.answer(slug),
                                     answer, f"{wall:.2f}", "-" if solve is None else f"{solve:.3f}",
                                     yes_no(checked[0]), yes_no(checked[1]), yes_no(checked[2])])
                 verdict = peer_verdict(runs)
-                false = sum(1 for r in runs if r.answer == "sat" and r.misclassified_exact is False)
-                slow = sum(1 for r in runs if r.answer.startswith("timeout"))
-                mark = "" if verdict in (exact.verdict, "unknown") else " (WRONG)"
-                row.append(f"{verdict}{mark}; {slow} killed, {false} false witness(es); "
-                           f"{sum(r.wall_s for r in runs):.1f} s")
+                sat = [r for r in runs if r.answer == "sat"]
+                false = sum(1 for r in sat if r.misclassified_exact is False)
+                unsat = [r for r in runs if r.answer == "unsat"]
+                missed = sum(1 for r in unsat if exact.answer(r.query.split("_", 2)[2]) == "sat")
+                killed = sum(1 for r in runs if r.answer.startswith("timeout"))
+                mark = "" if verdict in (exact.verdict, "unknown") else " **WRONG**"
+                row.append(f"{verdict}{mark}: {len(sat)} sat ({false} false), {len(unsat)} unsat ({missed} missed), "
+                           f"{killed} killed; {sum(r.wall_s for r in runs):.0f} s")
             summary.append(row)
             print(f"  done {model}", file=sys.stderr)
 
     load_after = os.getloadavg()
     print(f"load average at end: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}\n")
     head = ["model", "verify check (exact)", "wall s", "Z3 s"] + (
-        [f"Marabou @ {m}: verdict; killed, false witnesses; wall" for m in args.margins] if have_marabou else [])
+        [f"Marabou @ {m}" for m in args.margins] if have_marabou else [])
     print("| " + " | ".join(head) + " |")
     print("|" + " --- |" * len(head))
     for row in summary:
         print("| " + " | ".join(row) + " |")
     if details:
         print()
-        cols = ["model", "exact", "margin", "query", "Marabou", "wall s", "solve s",
-                "witness satisfies property (exact)", "misclassified (exact)", "misclassified (float32)"]
+        cols = ["model", "margin", "ordering", "exact", "Marabou", "wall s", "solve s",
+                "witness satisfies the file (exact)", "misclassified (exact)", "misclassified (float32)"]
         print("| " + " | ".join(cols) + " |")
         print("|" + " --- |" * len(cols))
         for row in details:
