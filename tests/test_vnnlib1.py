@@ -129,6 +129,21 @@ def test_bad_margin_options_are_one_line_errors(argv: list[str], words: str, tmp
     assert not (tmp_path / "b" / "vnnlib").exists()
 
 
+def test_an_odd_model_file_name_stays_one_csv_field(tmp_path: Path) -> None:
+    odd = tmp_path / "my model, v2.pth"
+    shutil.copy(M22, odd)
+    folder = export_v1(str(odd), tmp_path / "b", "--margin", "1e-6")
+    rows = list(csv.reader((folder / "instances.csv").open()))
+    assert [row[0] for row in rows] == ["onnx/my_model__v2.onnx"] * 2 and all(len(row) == 3 for row in rows)
+    assert (folder / "onnx" / "my_model__v2.onnx").is_file()
+    sneaky = tmp_path / "m\n(assert false)\n.pth"  # a file name cannot smuggle a command into a comment
+    shutil.copy(M22, sneaky)
+    folder = export_v1(str(sneaky), tmp_path / "c", "--margin", "1e-6")
+    for path in (folder / "vnnlib").glob("*.vnnlib"):
+        assert "(assert false)" not in path.read_text()
+        read_property(path)  # still one well-formed property
+
+
 def test_a_margin_without_a_benchmark_folder_is_refused(tmp_path: Path) -> None:
     code, _, err = run("export", M22, "--onnx", str(tmp_path / "m.onnx"), "--margin", "1e-6")
     assert code == 2 and err.count("\n") == 1

@@ -14,6 +14,7 @@ copied into the folder as the generate script, so the two can never drift apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def benchmark_parameters(weights: ModelWeights, claim: KthArgmaxClaim, *, versio
     """Everything the property text depends on, as plain data (it is written into the generate script)."""
     if version not in vnnlib_text.VERSIONS:
         raise ValueError(f"VNN-LIB version {version!r}, expected one of {vnnlib_text.VERSIONS}")
-    name = Path(weights.path).stem or "model"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(weights.path).stem) or "model"  # a safe CSV field and file name
     bench: dict[str, Any] = {
         "version": version,
         "onnx": f"onnx/{name}.onnx",
@@ -50,7 +51,7 @@ def benchmark_parameters(weights: ModelWeights, claim: KthArgmaxClaim, *, versio
         "d": weights.hidden_size,
         "claim": claim.name,
         "statement": claim.statement,
-        "source": Path(weights.path).name,
+        "source": re.sub(r"[^A-Za-z0-9._-]", "_", Path(weights.path).name),  # it goes into ';' comments
         "sha256": weights.sha256 or "in memory",
         "timeout": int(timeout),
     }
