@@ -364,3 +364,86 @@ def test_solver_statistics_count_z3_calls_and_their_time(monkeypatch: pytest.Mon
     late = ExactSolver(2, stats, limits=QueryLimits(timeout_ms=None, deadline=1.0, clock=lambda: 2.0))
     assert late.check() is Answer.UNKNOWN
     assert stats.checks == 2 and stats.seconds == 0.5 and stats.unknowns == 1
+
+
+# -- the claim on hand-made regions: logits chosen by hand, answers by hand or by a brute-force scan ---
+
+from verify.check.claims import Verdict, check_region  # noqa: E402
+from verify.check.regions import Region  # noqa: E402
+
+
+def hand_region(constraints: list[Constraint], logits: list[tuple[int, ...]]) -> Region:
+    n = len(logits)
+    return Region(index=0, pattern=((True,),) * n, constraints=tuple(constraints),
+                  logits=tuple(tuple(F(v) for v in row) for row in logits), d=1)
+
+
+def cones_of(region: Region, k: int = 2) -> tuple[Verdict, list[tuple[str, int, int, bool]], list]:  # type: ignore[type-arg]
+    result = check_region(region, KthArgmaxClaim(k), SolverStats())
+    for cone in result.cones:  # every witness is strictly inside its region and its piece
+        assert region.contains(cone.witness, strictly=True), cone
+        assert all(c.holds(cone.witness) for c in cone.constraints), cone
+    return result.verdict, [(c.piece, c.target, c.predicted, c.tied) for c in result.cones], result.boundary_violations
+
+
+def test_the_argmax_network_is_wrong_on_both_pieces() -> None:
+    """logit_i = x_i on all of R^2: the prediction is the larger input, never the 2nd largest."""
+    verdict, cones, boundary = cones_of(hand_region([], [(1, 0), (0, 1)]))
+    assert verdict is Verdict.REFUTED and not boundary
+    assert cones == [("x0 > x1", 1, 0, False), ("x1 > x0", 0, 1, False)]
+
+
+def test_the_swapped_network_is_right_on_both_pieces() -> None:
+    """logit_0 = x1, logit_1 = x0: the prediction is the smaller input, the 2nd largest of two."""
+    verdict, cones, boundary = cones_of(hand_region([], [(0, 1), (1, 0)]))
+    assert verdict is Verdict.PROVED and not boundary
+    assert cones == [("x0 > x1", 1, 1, False), ("x1 > x0", 0, 0, False)]
+
+
+def test_identical_logits_go_to_the_first_index() -> None:
+    """logit_0 = logit_1 = x0 everywhere: torch.argmax picks index 0, so "x1 > x0" (target 0) is
+    right and "x0 > x1" (target 1) is wrong, both with a tied maximum."""
+    verdict, cones, boundary = cones_of(hand_region([], [(1, 0), (1, 0)]))
+    assert verdict is Verdict.REFUTED and not boundary
+    assert cones == [("x0 > x1", 1, 0, True), ("x1 > x0", 0, 0, True)]
+
+
+def test_a_violation_on_the_region_boundary_only() -> None:
+    """Region x1 > 0 with logit_0 = 0, logit_1 = x1: inside, index 1 wins (right on "x0 > x1");
+    on the boundary x1 = 0 with x0 > 0 both logits are 0 and index 0 wins: a measure-zero
+    counterexample that only the closed region shows. On "x1 > x0" index 1 is wrong inside."""
+    verdict, cones, boundary = cones_of(hand_region([Constraint((F(0), F(1)), Op.GE)], [(0, 0), (0, 1)]))
+    assert verdict is Verdict.REFUTED
+    assert cones == [("x0 > x1", 1, 1, False), ("x1 > x0", 0, 1, False)]
+    assert [(v.piece, v.target) for v in boundary] == [("x0 > x1", 1)]
+    point = boundary[0].point
+    assert point[1] == 0 and point[0] > 0
+
+
+def first_argmax_of(values: list[F]) -> int:
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
+@pytest.mark.parametrize("logits,constraints", [
+    ([(1, 0, 0), (1, 0, 0), (0, 0, 1)], []),                 # rows 0 and 1 tie identically
+    ([(0, 1, 0), (1, 0, 0), (0, 0, 1)], []),
+    ([(0, 0, 1), (2, -1, 0), (1, 1, -1)], [(1, 0, 0)]),      # on the half-space x0 > 0
+    ([(1, 1, 0), (0, 1, 1), (1, 0, 1)], [(1, -1, 0), (0, 0, 1)]),
+])
+def test_cones_match_a_brute_force_scan_in_three_dimensions(logits: list[tuple[int, ...]],
+                                                             constraints: list[tuple[int, ...]]) -> None:
+    """The (piece, prediction) pairs found are exactly those met by a scan of random rational
+    points of the region with distinct coordinates, predicted by first-argmax of the logits."""
+    region = hand_region([Constraint(tuple(F(v) for v in c), Op.GE) for c in constraints], logits)
+    verdict, cones, _ = cones_of(region)
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(4000):
+        x = [F(rng.randint(-10**6, 10**6), 10**3) for _ in range(3)]
+        if len(set(x)) < 3 or not region.contains(tuple(x), strictly=True):
+            continue
+        order = sorted(range(3), key=lambda i: -x[i])
+        values = [sum((F(a) * b for a, b in zip(row, x)), F(0)) for row in logits]
+        seen.add((f"x{order[0]} > x{order[1]} > rest", order[1], first_argmax_of(values)))
+    assert {(piece, target, predicted) for piece, target, predicted, _ in cones} == seen
+    assert verdict is (Verdict.REFUTED if any(t != p for _, t, p in seen) else Verdict.PROVED)
