@@ -15,7 +15,9 @@ TIE_GLOSS = ("The tie measure is the probability that two logits are equal and m
              "(e.g. every neuron off); torch.argmax then picks the first index.")
 STRICT_GLOSS = "The strict error rate is the error rate when every such tie also counts as an error."
 RATE_GLOSS = ("Probabilities are under i.i.d. standard normal inputs; since regions are cones through the "
-              "origin, each is an exact angle (n = 2) or solid angle (n = 3) over the whole circle or sphere.")
+              "origin, each is an exact angle (n = 2) or solid angle (n = 3) over the whole circle or sphere, "
+              "and for n = 4, 5 a sum of normal orthant probabilities enclosed by certified quadrature "
+              "(certified-quadrature-4d / -5d).")
 MARGIN_GLOSS = ("The margin of a counterexample is logit[predicted] - logit[expected] at the point, divided by "
                 "its largest |x_i| (logits are positively homogeneous, so this does not depend on the scale).")
 

@@ -44,7 +44,8 @@ def certainty_words(report: dict[str, Any]) -> str:
     """The error rate with how sure it is: exact with its enclosure, a certified lower bound, or an estimate."""
     if report["error_rate"] is not None:
         m = report["error_rate"]
-        return f"**{measure_words(m)}**, exact (a rigorous enclosure; {m['method']})"
+        kind = "certified" if m["method"].startswith("certified") else "exact"
+        return f"**{measure_words(m)}**, {kind} (a rigorous enclosure; {m['method']})"
     words = []
     bound = report.get("error_rate_lower_bound")
     if bound is not None and bound["upper"] > 0:
