@@ -194,6 +194,8 @@ def test_a_region_budget_keeps_the_first_regions_and_is_incomplete() -> None:
         assert [r.pattern for r in search.run()] == full[:m]
         assert not search.state.complete and search.state.stop_reason == f"region budget of {m} reached"
         assert search.state.undecided_prefixes
+        # a stopped branch is named by its bits alone ("10|0" style): no solver note
+        assert all(set(p) <= set("01|") for p in search.state.undecided_prefixes), search.state.undecided_prefixes
     exact = RegionSearch(net, SolverStats(), budget=Budget(max_regions=len(full)))
     assert [r.pattern for r in exact.run()] == full and exact.state.complete
 
@@ -447,3 +449,54 @@ def test_cones_match_a_brute_force_scan_in_three_dimensions(logits: list[tuple[i
         seen.add((f"x{order[0]} > x{order[1]} > rest", order[1], first_argmax_of(values)))
     assert {(piece, target, predicted) for piece, target, predicted, _ in cones} == seen
     assert verdict is (Verdict.REFUTED if any(t != p for _, t, p in seen) else Verdict.PROVED)
+
+
+def test_a_tie_with_a_later_index_on_the_boundary_is_no_counterexample() -> None:
+    """Region x0 > 0 with logit_0 = x0, logit_1 = 0. On "x1 > x0" (target 0) index 0 wins inside,
+    and on the boundary x0 = 0 the logits tie, where the first index, the target, still wins: no
+    counterexample there. On "x0 > x1" (target 1) index 0 wins inside: wrong."""
+    verdict, cones, boundary = cones_of(hand_region([Constraint((F(1), F(0)), Op.GE)], [(1, 0), (0, 0)]))
+    assert verdict is Verdict.REFUTED
+    assert cones == [("x0 > x1", 1, 0, False), ("x1 > x0", 0, 0, False)]
+    assert boundary == []
+
+
+def test_pattern_text_and_region_membership_by_hand() -> None:
+    from verify.check.regions import parse_pattern, pattern_text
+
+    assert pattern_text((True, False, False, True), 2) == "10|01" and pattern_text((), 2) == ""
+    assert parse_pattern("10|01") == (True, False, False, True) and parse_pattern("") == ()
+    region = hand_region([Constraint((F(1), F(0)), Op.GE), Constraint((F(0), F(1)), Op.GE)], [(1, 0), (0, 1)])
+    edge, inside, outside = (F(0), F(1)), (F(1), F(1)), (F(-1), F(1))
+    assert region.contains(edge) and region.contains(inside) and not region.contains(outside)
+    assert region.contains(inside, strictly=True) and not region.contains(edge, strictly=True)
+    assert [c.op for c in region.interior()] == [Op.GT, Op.GT]
+
+
+def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise() -> None:
+    """An interrupt landing inside Z3 surfaces as an exception ("canceled"): after interrupt() it
+    is the answer UNKNOWN ("interrupted"), counted as a check; without an interrupt it is a real
+    error and propagates."""
+    import z3
+
+    class Failing:
+        def __init__(self, solver: ExactSolver, interrupt: bool) -> None:
+            self.solver, self.interrupt = solver, interrupt
+
+        def set(self, *args: object) -> None:
+            pass
+
+        def check(self) -> None:
+            if self.interrupt:
+                self.solver._interrupted = True
+            raise z3.Z3Exception("canceled")
+
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver._solver = Failing(solver, interrupt=True)  # type: ignore[assignment]
+    assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
+    assert stats.checks == 1 and stats.unknowns == 1
+    plain = ExactSolver(2, SolverStats())
+    plain._solver = Failing(plain, interrupt=False)  # type: ignore[assignment]
+    with pytest.raises(z3.Z3Exception):
+        plain.check()
