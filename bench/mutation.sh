@@ -18,6 +18,13 @@ MUTMUT="$(dirname "$PY")/mutmut"
 WORK="${MUTATION_DIR:-$(mktemp -d /tmp/verify-mutation.XXXXXX)}"
 OUT="${MUTATION_OUT:-$ROOT/bench/mutation-survivors.txt}"
 JOBS="${MUTATION_JOBS:-2}"
+TIMEOUT_MULTIPLIER="${MUTATION_TIMEOUT_MULTIPLIER:-4.0}"  # mutmut's own limit: only a backstop
+TIMEOUT_CONSTANT="${MUTATION_TIMEOUT_CONSTANT:-30.0}"     # (the watchdog below does the work)
+CPU_FLOOR="${MUTATION_CPU_FLOOR:-2.0}"        # CPU seconds a test may always use in a mutant run
+CPU_FACTOR="${MUTATION_CPU_FACTOR:-4.0}"      # ... or this many times its CPU seconds in the stats run
+WALL_FLOOR=30.0                               # wall seconds for waits that burn no CPU, plus
+WALL_FACTOR=20.0                              # this many times the stats run's wall seconds
+export VERIFY_HYPOTHESIS_PROFILE=ci           # derandomized hypothesis: the same examples for every mutant
 
 # group | modules to mutate | tests that must kill them | pytest -k filter | top-level functions and
 # classes ("Class.method" for a method; "=f": mutate only f in its module) left unmutated: process
@@ -25,11 +32,11 @@ JOBS="${MUTATION_JOBS:-2}"
 # gets "# pragma: no mutate block" on their header lines; the checkout is never touched.
 GROUPS_TABLE="
 measures|verify/geometry/measure.py verify/geometry/planar.py verify/geometry/cones.py verify/core/linear.py verify/smt/smtlib.py verify/geometry/solid.py|tests/test_measures.py tests/test_counterexamples.py tests/test_cones_n3.py tests/test_mutation_measures.py|not trained and not smallest_magnitude and not threshold and not sequence_length and not time_budget and not too_large and not n3_report|digits
-search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo|SmtQuery
+search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py tests/test_mutation_claims.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo|SmtQuery KthArgmaxClaim.statement
 confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_counterexamples.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_confirm.py tests/test_witness_checks.py|not monte_carlo and not random_small|
 merge|verify/check/parallel.py|tests/test_parallel.py tests/test_mutation_merge.py|merge or worker_count or split_prefixes or mutation|ParallelRegions _init_worker _context region_source split_search _split_leftovers
 replay|verify/smt/replay.py verify/smt/reader.py|tests/test_replay.py tests/test_smtlib_reader.py tests/test_mutation_replay.py|not cvc5_agrees and not bundled_encodings|solver_version _import_cvc5
-verdict|verify/cli/check.py verify/cli/run.py verify/cli/common.py verify/cli/main.py|tests/test_cli.py tests/test_cli_edges.py tests/test_mutation_verdict.py|not bundled_models and not python_dash_m and not torch_warnings and not closed_stdout and not ci_example and not train_refuses and not manifest and not help|Progress _clock register run_check_model json_document prepare_outputs _write_junit Outputs SignalStop.__enter__ SignalStop.__exit__ SignalStop._watch SignalStop._handler =exit_code_for =worst_exit_code =main
+verdict|verify/cli/check.py verify/cli/run.py verify/cli/common.py verify/cli/main.py|tests/test_cli.py tests/test_cli_edges.py tests/test_mutation_verdict.py|not bundled_models and not python_dash_m and not torch_warnings and not closed_stdout and not ci_example and not train_refuses and not manifest and not help|Progress _clock register _write_junit Outputs SignalStop.__enter__ SignalStop.__exit__ SignalStop._watch SignalStop._handler =exit_code_for =worst_exit_code =main
 float32|verify/check/float32_band.py|tests/test_float32_band.py||
 "
 STABLE="measures float32"
@@ -39,9 +46,11 @@ wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=(merge search confirm measures replay verdict)
 [ "${wanted[*]}" = "stable" ] && read -r -a wanted <<< "$STABLE"
 
+pct() { "$PY" -c "import sys; k, t = map(int, sys.argv[1:]); print(f'{100 * k / t:.1f}%' if t else '-')" "$1" "$2"; }
 toml_list() { local out="" x; for x in "$@"; do out="$out\"$x\", "; done; echo "[${out%, }]"; }
 
 : > "$OUT"
+run_start=$(date +%s)
 killed_all=0; total_all=0
 for group in "${wanted[@]}"; do
     line="$(grep "^$group|" <<< "$GROUPS_TABLE" || true)"
@@ -51,7 +60,11 @@ for group in "${wanted[@]}"; do
     present=""; for f in $tests; do [ -e "$ROOT/$f" ] && present="$present $f"; done; tests="$present"
     dir="$WORK/$group"
     rm -rf "$dir" && mkdir -p "$dir"
-    (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dir" 2>/dev/null || true)
+    if [ -n "${MUTATION_WORKTREE:-}" ]; then  # the working tree as it stands, uncommitted edits included
+        (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dir" 2>/dev/null || true)
+    else  # the last commit: what a score is recorded against, whatever is being edited meanwhile
+        git -C "$ROOT" archive HEAD | tar -x -C "$dir"
+    fi
     # the group's own [tool.mutmut] replaces any in the copy's pyproject.toml
     "$PY" - "$dir/pyproject.toml" <<'PYEOF'
 import re, sys
@@ -84,6 +97,80 @@ for module in modules:
         lines[header] += "  # pragma: no mutate block"
     open(path, "w").write("\n".join(lines))
 PYEOF
+    # Two additions to the copy's tests/conftest.py (the checkout is never touched):
+    # - order: mutmut runs a mutant's tests fastest first by their *call* time, and stops at the
+    #   first failure; a test with a heavy fixture (a whole check in its setup) looks free and
+    #   ran first for every mutant. The stats run records each test's setup + call + teardown
+    #   (CPU and wall seconds), and mutant runs sort their tests by that.
+    # - watchdog: a hung mutant must cost seconds. In a mutant run a test may use
+    #   max(CPU_FLOOR, CPU_FACTOR x its stats-run CPU seconds) of this process's CPU time, and
+    #   WALL_FLOOR + WALL_FACTOR x its stats-run wall seconds (for waits that burn no CPU); past
+    #   either the process exits 36, which mutmut records as "timeout". CPU time, not wall time,
+    #   so that other people's load on the machine does not turn slow survivors into timeouts.
+    #   mutmut's own wall limit, (call time of the mutant's tests + timeout_constant) x
+    #   timeout_multiplier, is only the backstop.
+    cat >> "$dir/tests/conftest.py" <<PYEOF
+
+
+# ---- added by bench/mutation.sh to its copy only: test order and a watchdog for mutant runs ----
+import json as _mw_json
+import threading as _mw_threading
+import time as _mw_time
+
+_MW_FILE = "mutation-durations.json"  # in mutants/, the working folder of every mutmut pytest run
+_MW_SEEN: dict[str, list[float]] = {}
+_MW_KNOWN: dict[str, list[float]] | None = None
+
+
+def _mw_mode() -> str:
+    name = os.environ.get("MUTANT_UNDER_TEST", "")
+    return "mutant" if "__mutmut_" in name else name
+
+
+def _mw_known() -> dict[str, list[float]]:
+    global _MW_KNOWN
+    if _MW_KNOWN is None:
+        try:
+            _MW_KNOWN = _mw_json.load(open(_MW_FILE))
+        except (OSError, ValueError):
+            _MW_KNOWN = {}
+    return _MW_KNOWN
+
+
+def _mw_watch(done: "_mw_threading.Event", cpu_limit: float, wall_limit: float) -> None:
+    cpu0, wall0 = _mw_time.process_time(), _mw_time.monotonic()
+    while not done.wait(0.2):
+        if _mw_time.process_time() - cpu0 > cpu_limit or _mw_time.monotonic() - wall0 > wall_limit:
+            os._exit(36)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _mw_mode() == "stats" and _MW_SEEN:
+        with open(_MW_FILE, "w") as out:
+            _mw_json.dump(_MW_SEEN, out)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if _mw_mode() == "mutant":
+        known = _mw_known()
+        items.sort(key=lambda item: known.get(item.nodeid, [$WALL_FLOOR, $WALL_FLOOR])[1])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    mode = _mw_mode()
+    done = _mw_threading.Event()
+    if mode == "mutant":
+        cpu, wall = _mw_known().get(item.nodeid, [$WALL_FLOOR, $WALL_FLOOR])
+        _mw_threading.Thread(target=_mw_watch, daemon=True,
+                             args=(done, max($CPU_FLOOR, $CPU_FACTOR * cpu), $WALL_FLOOR + $WALL_FACTOR * wall)).start()
+    cpu0, wall0 = _mw_time.process_time(), _mw_time.monotonic()
+    yield
+    done.set()
+    if mode == "stats":
+        _MW_SEEN[item.nodeid] = [_mw_time.process_time() - cpu0, _mw_time.monotonic() - wall0]
+PYEOF
     cat >> "$dir/pyproject.toml" <<TOML
 
 [tool.mutmut]
@@ -91,20 +178,22 @@ source_paths = ["verify"]
 only_mutate = $(toml_list $modules)
 also_copy = ["models", "encodings", "verify.toml", "README.md", "docs", "bench"]
 pytest_add_cli_args = $(toml_list "${extra[@]}")
-timeout_multiplier = 4.0
+timeout_multiplier = $TIMEOUT_MULTIPLIER
+timeout_constant = $TIMEOUT_CONSTANT
 pytest_add_cli_args_test_selection = $(toml_list $tests)
 TOML
-    start=$(date +%s)
+    start=$(date +%s); load_start="$(cut -d' ' -f1 /proc/loadavg)"
     (cd "$dir" && "$MUTMUT" run --max-children "$JOBS" > mutmut-run.log 2>&1) || true
     (cd "$dir" && "$MUTMUT" export-cicd-stats > /dev/null 2>&1 && "$MUTMUT" results > survivors.txt 2>&1) || true
-    read -r killed total <<< "$("$PY" -c "
+    read -r killed total timeouts <<< "$("$PY" -c "
 import json, sys
 s = json.load(open('$dir/mutants/mutmut-cicd-stats.json'))
-print(s['killed'] + s['timeout'] + s['segfault'], s['total'] - s['skipped'])
-" 2>/dev/null || echo "0 0")"
+print(s['killed'] + s['timeout'] + s['segfault'], s['total'] - s['skipped'], s['timeout'])
+" 2>/dev/null || echo "0 0 0")"
     # timeouts count as killed (the mutant made the tests hang); everything else listed is a survivor
     sed -n "s/^ *\(verify\.[^:]*\): \(.*\)$/$group \1 \2/p" "$dir/survivors.txt" | grep -v ' timeout$' >> "$OUT" || true
     killed_all=$((killed_all + killed)); total_all=$((total_all + total))
-    echo "$group: $killed/$total killed ($(( total ? 100 * killed / total : 0 ))%), $(( $(date +%s) - start )) s; log: $dir/mutmut-run.log"
+    load_end="$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$group: $killed/$total killed ($timeouts by timeout) = $(pct "$killed" "$total"), $(( $(date +%s) - start )) s, load $load_start -> $load_end; log: $dir/mutmut-run.log"
 done
-echo "mutation score: $killed_all/$total_all killed ($(( total_all ? 100 * killed_all / total_all : 0 ))%); survivors in $OUT"
+echo "mutation score: $killed_all/$total_all killed = $(pct "$killed_all" "$total_all"), $(( $(date +%s) - run_start )) s; survivors in $OUT"

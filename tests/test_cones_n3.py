@@ -20,6 +20,8 @@ import pytest
 import torch
 from mpmath import mp, mpf
 
+from verify.geometry.measure import working_precision
+
 from verify.check.pipeline import CheckOptions, CheckResult, check_model
 from verify.check.claims import Verdict
 from verify.cli.main import main
@@ -195,7 +197,8 @@ def test_rank_two_cones_measure_their_dihedral_angle() -> None:
 
 
 def test_other_dimensions() -> None:
-    """n = 2 agrees with the separate 2-D code; n = 4 with rank <= 3 equals its 3-D section; rank 4 is None."""
+    """n = 2 agrees with the separate 2-D code; n = 4 with rank <= 3 equals its 3-D section; rank 4 is
+    certified by quadrature (the orthant of R^4: 1/16 by symmetry)."""
     rng = np.random.default_rng(8)
     for _ in range(30):
         cone = _random_cone(rng, 2, int(rng.integers(1, 4)))
@@ -205,7 +208,8 @@ def test_other_dimensions() -> None:
     octant = [gt(1, 0, 0), gt(0, 1, 0), gt(0, 0, 1)]
     lifted = [gt(*c.coeffs, 0) for c in octant]
     assert contains(cone_measure_nd(lifted, 4), mpf(1) / 8)
-    assert cone_measure_nd(lifted + [gt(0, 0, 0, 1)], 4) is None
+    orthant = cone_measure_nd(lifted + [gt(0, 0, 0, 1)], 4)
+    assert contains(orthant, mpf(1) / 16) and orthant.method == "certified-quadrature-4d"  # type: ignore[union-attr]
     geometry = cone_geometry(lifted + [gt(0, 0, 0, 1)], 4)
     assert geometry is not None and len(geometry.rays) == 4 and len(geometry.facets) == 4
 
@@ -449,29 +453,48 @@ def test_sphere_projection_is_equal_area() -> None:
         assert abs(np.mean(rho <= r) - r * r / 2) < 0.01  # disc area share pi r^2 / (2 pi)
 
 
-# -- sequence length 4: exact verdicts and rays, the error rate only as a labelled estimate ------------
+# -- sequence length 4: exact verdicts and rays, the error rate by certified quadrature ------------------
 
 
-def test_sequence_length_four_gives_a_labelled_estimate_not_an_exact_rate() -> None:
-    """No certified measure for rank-4 cones: the report carries a Monte Carlo estimate, named as such,
-    which agrees with an independent float64 sample of the exact network; rays stay exact."""
+@pytest.mark.parametrize("n", [4, 5])
+def test_a_model_that_always_answers_zero_is_wrong_exactly_n_minus_one_over_n(n: int) -> None:
+    """By hand: with one hidden neuron the logits are w_out * h with h >= 0; with w_out's largest
+    entry first, torch.argmax answers 0 whether h > 0 or h = 0 (all logits tie). The 2nd largest
+    input is at position 0 with probability 1/n by exchangeability, so the error rate is exactly
+    (n - 1) / n, whatever the rank-n cones of the regions look like."""
+    out = [[1.0]] + [[0.5 - 0.25 * k] for k in range(n - 1)]
+    weights = weights_of([[1.0]], [[-0.5]], out, path=f"always_zero_1_{n}")
+    result = check_model(weights, CheckOptions(estimate_samples=0))
+    assert result.search.complete and result.error is not None
+    assert result.error.method == f"certified-quadrature-{n}d"
+    truth = mpf(n - 1) / n
+    assert result.error.lower <= truth <= result.error.upper and result.error.upper - result.error.lower < mpf("1e-10")
+
+
+def test_sequence_length_four_gives_a_certified_rate_that_sampling_confirms() -> None:
+    """Rank-4 cones are measured by certified quadrature: the report's rate is labelled
+    certified-quadrature-4d and agrees with an independent float64 sample of the exact network."""
     rng = np.random.default_rng(1)
     weights = weights_of([[1.0]], [[-0.5]], rng.standard_normal((4, 1)), path="random_1_4")
     result = check_model(weights)
     assert result.verdict is Verdict.REFUTED and result.search.complete
-    assert result.error is None and result.error_estimate is not None
-    assert any("ESTIMATE" in note for note in result.notes)
+    assert result.error is not None and result.error_estimate is None
+    assert result.error.method == "certified-quadrature-4d" and result.error.upper - result.error.lower < mpf("1e-11")
     xs = np.random.default_rng(2).standard_normal((400_000, 4))
     independent = float(np.mean(_wrong_float64(result.network, xs)))
-    est = result.error_estimate
-    assert abs(est.rate - independent) < 5 * math.hypot(est.standard_error, math.sqrt(independent / len(xs)))
+    exact = float(result.error.value)
+    assert abs(exact - independent) < 5 * math.sqrt(exact * (1 - exact) / len(xs))
     for outcome in result.regions:
         geometry = outcome.geometry
-        assert geometry is not None and geometry.rank == 4 and outcome.measure is None
+        assert geometry is not None and geometry.rank == 4 and outcome.measure is not None
         assert all(outcome.region.contains(r) for r in geometry.rays)
         assert rank(list(geometry.rays)) == 4
+    with working_precision():
+        total = sum((o.measure.upper for o in result.regions), mpf(0))  # type: ignore[union-attr]
+        low = sum((o.measure.lower for o in result.regions), mpf(0))  # type: ignore[union-attr]
+    assert low <= 1 <= total
     report = build_report(result)
-    assert report["error_rate"] is None and report["error_rate_estimate"]["method"] == "monte-carlo estimate"
+    assert report["error_rate"]["method"] == "certified-quadrature-4d" and report["error_rate_estimate"] is None
     for c in result.counterexamples:  # wrong in exact arithmetic (the two largest inputs are distinct)
         order = sorted(range(4), key=lambda i: -c.x_exact[i])
         assert c.x_exact[order[0]] > c.x_exact[order[1]] > c.x_exact[order[2]]

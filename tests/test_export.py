@@ -196,7 +196,7 @@ def input_part_holds(query: object, xs: list[Fraction]) -> bool:
 def export_properties(model: str, tmp_path: Path) -> list[Path]:
     code, out, err = run("export", model, "--onnx", str(tmp_path / "m.onnx"), "--vnnlib", str(tmp_path / "props"))
     assert code == 0, err
-    return sorted((tmp_path / "props").glob("*.vnnlib"))
+    return sorted((tmp_path / "props" / "vnnlib").glob("*.vnnlib"))
 
 
 def test_vnnlib_files_parse_and_pair_with_the_onnx_in_instances_csv(tmp_path: Path) -> None:
@@ -207,9 +207,13 @@ def test_vnnlib_files_parse_and_pair_with_the_onnx_in_instances_csv(tmp_path: Pa
         (network,) = query.networks
         assert [i.name for i in network.inputs] == ["X"] and [o.name for o in network.outputs] == ["Y"]
         assert list(network.inputs[0].shape) == [1, 2]
-    rows = list(csv.reader((tmp_path / "props" / "instances.csv").open()))
-    assert [r[1] for r in rows] == [p.name for p in files]
-    assert all((tmp_path / "props" / r[0]).resolve() == (tmp_path / "m.onnx").resolve() for r in rows)
+    folder = tmp_path / "props"
+    rows = list(csv.reader((folder / "instances.csv").open()))
+    assert [r[1] for r in rows] == [f"vnnlib/{p.name}" for p in files]
+    assert {r[0] for r in rows} == {"onnx/2nd_argmax_2_2.onnx"}  # inside the folder, relative (issue 16)
+    assert all(r[2] == "300" for r in rows)
+    # the benchmark's copy of the network is the --onnx file, byte for byte
+    assert (folder / rows[0][0]).read_bytes() == (tmp_path / "m.onnx").read_bytes()
 
 
 def test_the_harness_counterexample_satisfies_its_violation_property(tmp_path: Path) -> None:
@@ -273,3 +277,30 @@ def test_three_inputs_properties_match_the_model_pointwise(tmp_path: Path) -> No
 def test_export_needs_something_to_write() -> None:
     code, _, err = run("export", HANDCRAFTED)
     assert code == 2 and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- ONNX forms (issue 16)
+
+
+def test_onnx_form_rnn_writes_one_rnn_node_that_check_reads_back_bit_for_bit(tmp_path: Path) -> None:
+    code, out, err = run("export", M22, "--onnx", str(tmp_path / "rnn.onnx"), "--onnx-form", "rnn")
+    assert code == 0, err
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "rnn.onnx")).graph.node]
+    assert ops.count("RNN") == 1 and "Relu" not in ops  # the recurrent operator, not the unrolled steps
+    weights, back = load_weights(M22), load_weights(tmp_path / "rnn.onnx")
+    for a, b in ((weights.w_hi, back.w_hi), (weights.w_hh, back.w_hh), (weights.w_oh, back.w_oh)):
+        assert np.array_equal(a, b)
+    xs = np.random.default_rng(5).standard_normal((500, 2)).astype(np.float32)
+    expected = torch_logits(weights, xs)
+    got = onnxruntime_logits(tmp_path / "rnn.onnx", xs)
+    assert np.all(np.abs(got - expected) <= 1e-5 * np.maximum(1.0, np.abs(expected).max(axis=1, keepdims=True)))
+
+
+def test_a_model_with_an_rnn_node_exports_to_the_unrolled_graph_peers_read(tmp_path: Path) -> None:
+    assert run("export", M22, "--onnx", str(tmp_path / "rnn.onnx"), "--onnx-form", "rnn")[0] == 0
+    code, _, err = run("export", str(tmp_path / "rnn.onnx"), "--onnx", str(tmp_path / "flat.onnx"),
+                       "--vnnlib", str(tmp_path / "bench"))
+    assert code == 0, err
+    for path in (tmp_path / "flat.onnx", tmp_path / "bench" / "onnx" / "rnn.onnx"):
+        assert {node.op_type for node in onnx.load(str(path)).graph.node} == {"MatMul", "Add", "Relu"}
+        assert np.array_equal(load_weights(path).w_hh, load_weights(M22).w_hh)

@@ -162,8 +162,13 @@ def test_cone_measure_in_higher_dimension(rows: list[tuple[int, ...]], n: int, e
     assert measure.method == "exact-solid-angle"
 
 
-def test_rank_four_has_no_certified_measure() -> None:
-    assert cone_measure(cone((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)), 4) is None
+def test_rank_four_and_five_are_certified_and_rank_six_is_not() -> None:
+    """Orthants by symmetry: 1/16 and 1/32 by quadrature (geometry/orthant.py); no method for rank 6."""
+    for n in (4, 5):
+        orthant = cone_measure(cone(*[tuple(int(i == j) for j in range(n)) for i in range(n)]), n)
+        assert orthant is not None and orthant.method == f"certified-quadrature-{n}d"
+        assert orthant.lower <= mpf(1) / 2**n <= orthant.upper and orthant.upper - orthant.lower < mpf("1e-12")
+    assert cone_measure(cone(*[tuple(int(i == j) for j in range(6)) for i in range(6)]), 6) is None
 
 
 def test_empty_open_cone_has_measure_exactly_zero() -> None:

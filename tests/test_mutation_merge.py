@@ -173,3 +173,60 @@ def test_a_worker_stops_at_its_parents_deadline() -> None:
     free = run_subtree(SubtreeTask(net, CheckOptions(estimate_samples=0, budget=Budget(clock=lambda: 1000.0)),
                                    prefix, None)).evaluated
     assert free.state.complete and free.outcomes
+
+
+# -- the split search and the subtrees it leaves undecided ---------------------------------------
+
+def test_the_split_of_algzoo_m22_is_its_six_wedges_at_full_depth() -> None:
+    """M_{2,2} has six regions (published): with 64 jobs the split wants more subtrees than the
+    first step gives, so it goes to s = n = 2 and each subtree is one region, in search order."""
+    from verify.check.parallel import split_search
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    split = split_search(net, 64, SolverStats())
+    assert split.state.complete and len(split.prefixes) == 6 and all(len(p) == 4 for p in split.prefixes)
+    sequential = evaluate_regions(net, CheckOptions(estimate_samples=0), SolverStats())
+    assert split.prefixes == [tuple(b for step in o.region.pattern for b in step) for o in sequential.outcomes]
+    one = split_search(net, 1, SolverStats())  # 1 job wants 4 subtrees: the first step gives 2
+    assert one.state.complete and [len(p) for p in one.prefixes] == [4] * len(one.prefixes)
+
+
+def test_subtrees_the_split_left_undecided_become_empty_incomplete_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Region query 2 of the split answers unknown: its subtree is undecided; as a leftover it
+    is a result with that prefix, no region, and the split's reason; merged with the rest the
+    search is incomplete."""
+    from verify.check.parallel import _split_leftovers, split_search
+    from verify.smt.solver import Answer, ExactSolver
+
+    real = ExactSolver.check
+    calls: list[int] = []
+
+    def check(self: ExactSolver) -> Answer:
+        calls.append(1)
+        return self._unknown("canceled") if len(calls) == 2 else real(self)
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    monkeypatch.setattr(ExactSolver, "check", check)
+    split = split_search(net, 64, SolverStats())
+    monkeypatch.setattr(ExactSolver, "check", real)
+    assert not split.state.complete and len(split.state.undecided_prefixes) == 1
+    text = split.state.undecided_prefixes[0]
+    leftovers = _split_leftovers(split, net)
+    assert [r.prefix for r in leftovers] == [parse_pattern(text.split(" (")[0])]
+    (left,) = leftovers
+    assert left.evaluated.outcomes == [] and not left.evaluated.state.complete
+    assert left.evaluated.state.undecided_prefixes == [text]
+    assert left.evaluated.state.stop_reason == split.state.stop_reason != ""
+    assert left.stats.checks == 0
+    # With the default reason when the split's state names none:
+    bare = replace(split, state=replace(split.state, stop_reason=""))
+    assert _split_leftovers(bare, net)[0].evaluated.state.stop_reason == "the solver answered unknown on a region query"
+    options = CheckOptions(estimate_samples=0)
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in split.prefixes] + leftovers
+    results.sort(key=lambda r: [not b for b in r.prefix])
+    merged = merge(results, max(len(p) for p in split.prefixes), Budget())
+    sequential = evaluate_regions(net, options, SolverStats())
+    decided = [o.region.pattern for o in sequential.outcomes
+               if any(tuple(b for step in o.region.pattern for b in step)[:len(p)] == p for p in split.prefixes)]
+    assert [o.region.pattern for o in merged.outcomes] == decided and 0 < len(decided) < 6
+    assert not merged.state.complete and merged.state.undecided_prefixes == [text]

@@ -194,6 +194,8 @@ def test_a_region_budget_keeps_the_first_regions_and_is_incomplete() -> None:
         assert [r.pattern for r in search.run()] == full[:m]
         assert not search.state.complete and search.state.stop_reason == f"region budget of {m} reached"
         assert search.state.undecided_prefixes
+        # a stopped branch is named by its bits alone ("10|0" style): no solver note
+        assert all(set(p) <= set("01|") for p in search.state.undecided_prefixes), search.state.undecided_prefixes
     exact = RegionSearch(net, SolverStats(), budget=Budget(max_regions=len(full)))
     assert [r.pattern for r in exact.run()] == full and exact.state.complete
 
@@ -282,3 +284,219 @@ def test_decide_passes_its_timeout_to_the_solver(monkeypatch: pytest.MonkeyPatch
     decide(2, [c(1, 0, Op.GT)], SolverStats(), timeout_ms=1234)
     decide(2, [c(1, 0, Op.GT)], SolverStats())
     assert seen == [1234, 10_000]
+
+
+# -- the queries a region's claim check asks, derived by hand on the handcrafted model ------------
+
+def _queries_by_region(model: str) -> dict[str, list[tuple[str, str, tuple[Constraint, ...], bool]]]:
+    from verify.check.pipeline import CheckOptions, check_model
+    from verify.formats import load_weights
+
+    result = check_model(load_weights(model), CheckOptions(collect_queries=True, estimate_samples=0))
+    return {o.region.pattern_text: [(q.name, q.expected.value, q.constraints, q.any_of is not None)
+                                    for q in o.claim.queries] for o in result.regions}
+
+
+def test_the_handcrafted_models_queries_by_hand() -> None:
+    """W_hi = (1, -1), W_hh = [[-1, 1], [1, -1]]: step 0 splits on the sign of x0, step 1 on
+    x1 - x0 (pre-activations x1 - x0 and x0 - x1 whatever h_1 is). So four regions, in the search's
+    order (active first): 10|10 (x0 > 0, x1 > x0), 10|01 (x0 > 0, x0 > x1), 01|10, 01|01. In each
+    exactly one piece of the 2nd-argmax claim meets the region; the model is right there, so its
+    violation query is UNSAT; the other piece's interior query is UNSAT and asks nothing more."""
+    queries = _queries_by_region("models/handcrafted_2_2.pth")
+    assert list(queries) == ["10|10", "10|01", "01|10", "01|01"]
+    for pattern, asked in queries.items():
+        inside = "x1 > x0" if pattern.endswith("|10") else "x0 > x1"
+        want = []
+        for piece in ("x0 > x1", "x1 > x0"):
+            want.append((f"region {pattern} [{piece}] interior", "sat" if piece == inside else "unsat", False))
+            if piece == inside:
+                want.append((f"region {pattern} [{piece}] violation", "unsat", True))
+        assert [(name, answer, any_of) for name, answer, _, any_of in asked] == want
+        for name, _, constraints, _ in asked:
+            # 2 steps x 2 neurons region constraints and the piece's one order constraint; an
+            # interior query is open (strict), a violation query asks about the closed region
+            assert len(constraints) == 5, name
+            closed = name.endswith("violation")
+            region_ops = {c.op for c in constraints[:4]}
+            assert region_ops <= ({Op.GE, Op.LE} if closed else {Op.GT, Op.LT}), (name, region_ops)
+            assert constraints[4].op is Op.GT  # the piece stays open
+
+
+def test_a_refuted_piece_asks_one_query_per_prediction() -> None:
+    """On AlgZoo's M_{2,2} a violated piece is split by prediction: after a SAT violation query
+    come "argmax=x0" and "argmax=x1", each the open region, the open piece and one strict
+    "logit_p beats the other" constraint."""
+    queries = _queries_by_region(M22_MODEL)
+    split = [q for asked in queries.values() for q in asked if "argmax=" in q[0]]
+    assert split  # the model is refuted: some piece was split
+    for pattern, asked in queries.items():
+        names = [name for name, *_ in asked]
+        for i, (name, answer, constraints, any_of) in enumerate(asked):
+            assert name.startswith(f"region {pattern} [x")
+            if "argmax=" in name:
+                piece = name[len(f"region {pattern} "):name.index("]") + 1]
+                assert f"region {pattern} {piece} violation" in names[:i]
+                assert len(constraints) == 6 and not any_of
+                assert all(c.op in (Op.GT, Op.LT) for c in constraints)
+        for name, answer, _, _ in asked:
+            if name.endswith("violation") and answer == "sat":
+                piece = name[len(f"region {pattern} "):-len(" violation")]
+                assert [n for n in names if n.startswith(f"region {pattern} {piece} argmax=")] == [
+                    f"region {pattern} {piece} argmax=x0", f"region {pattern} {piece} argmax=x1"]
+
+
+M22_MODEL = "models/algzoo/2nd_argmax_2_2.pth"
+
+
+def test_solver_statistics_count_z3_calls_and_their_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each Z3 check adds 1 to `checks` and its duration to `seconds` (a fake clock that advances
+    0.25 s per reading: 0.25 s per check); answers without a check (deadline) add nothing there."""
+    import verify.smt.solver as solver_module
+
+    ticks = iter(F(k, 4) for k in range(1000))
+    monkeypatch.setattr(solver_module.time, "perf_counter", lambda: float(next(ticks)))
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver.add(c(1, 0, Op.GT))
+    assert solver.check() is Answer.SAT
+    solver.add(c(-1, 0, Op.GT))
+    assert solver.check() is Answer.UNSAT
+    assert stats.checks == 2 and stats.seconds == 0.5 and stats.unknowns == 0
+    late = ExactSolver(2, stats, limits=QueryLimits(timeout_ms=None, deadline=1.0, clock=lambda: 2.0))
+    assert late.check() is Answer.UNKNOWN
+    assert stats.checks == 2 and stats.seconds == 0.5 and stats.unknowns == 1
+
+
+# -- the claim on hand-made regions: logits chosen by hand, answers by hand or by a brute-force scan ---
+
+from verify.check.claims import Verdict, check_region  # noqa: E402
+from verify.check.regions import Region  # noqa: E402
+
+
+def hand_region(constraints: list[Constraint], logits: list[tuple[int, ...]]) -> Region:
+    n = len(logits)
+    return Region(index=0, pattern=((True,),) * n, constraints=tuple(constraints),
+                  logits=tuple(tuple(F(v) for v in row) for row in logits), d=1)
+
+
+def cones_of(region: Region, k: int = 2) -> tuple[Verdict, list[tuple[str, int, int, bool]], list]:  # type: ignore[type-arg]
+    result = check_region(region, KthArgmaxClaim(k), SolverStats())
+    for cone in result.cones:  # every witness is strictly inside its region and its piece
+        assert region.contains(cone.witness, strictly=True), cone
+        assert all(c.holds(cone.witness) for c in cone.constraints), cone
+    return result.verdict, [(c.piece, c.target, c.predicted, c.tied) for c in result.cones], result.boundary_violations
+
+
+def test_the_argmax_network_is_wrong_on_both_pieces() -> None:
+    """logit_i = x_i on all of R^2: the prediction is the larger input, never the 2nd largest."""
+    verdict, cones, boundary = cones_of(hand_region([], [(1, 0), (0, 1)]))
+    assert verdict is Verdict.REFUTED and not boundary
+    assert cones == [("x0 > x1", 1, 0, False), ("x1 > x0", 0, 1, False)]
+
+
+def test_the_swapped_network_is_right_on_both_pieces() -> None:
+    """logit_0 = x1, logit_1 = x0: the prediction is the smaller input, the 2nd largest of two."""
+    verdict, cones, boundary = cones_of(hand_region([], [(0, 1), (1, 0)]))
+    assert verdict is Verdict.PROVED and not boundary
+    assert cones == [("x0 > x1", 1, 1, False), ("x1 > x0", 0, 0, False)]
+
+
+def test_identical_logits_go_to_the_first_index() -> None:
+    """logit_0 = logit_1 = x0 everywhere: torch.argmax picks index 0, so "x1 > x0" (target 0) is
+    right and "x0 > x1" (target 1) is wrong, both with a tied maximum."""
+    verdict, cones, boundary = cones_of(hand_region([], [(1, 0), (1, 0)]))
+    assert verdict is Verdict.REFUTED and not boundary
+    assert cones == [("x0 > x1", 1, 0, True), ("x1 > x0", 0, 0, True)]
+
+
+def test_a_violation_on_the_region_boundary_only() -> None:
+    """Region x1 > 0 with logit_0 = 0, logit_1 = x1: inside, index 1 wins (right on "x0 > x1");
+    on the boundary x1 = 0 with x0 > 0 both logits are 0 and index 0 wins: a measure-zero
+    counterexample that only the closed region shows. On "x1 > x0" index 1 is wrong inside."""
+    verdict, cones, boundary = cones_of(hand_region([Constraint((F(0), F(1)), Op.GE)], [(0, 0), (0, 1)]))
+    assert verdict is Verdict.REFUTED
+    assert cones == [("x0 > x1", 1, 1, False), ("x1 > x0", 0, 1, False)]
+    assert [(v.piece, v.target) for v in boundary] == [("x0 > x1", 1)]
+    point = boundary[0].point
+    assert point[1] == 0 and point[0] > 0
+
+
+def first_argmax_of(values: list[F]) -> int:
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
+@pytest.mark.parametrize("logits,constraints", [
+    ([(1, 0, 0), (1, 0, 0), (0, 0, 1)], []),                 # rows 0 and 1 tie identically
+    ([(0, 1, 0), (1, 0, 0), (0, 0, 1)], []),
+    ([(0, 0, 1), (2, -1, 0), (1, 1, -1)], [(1, 0, 0)]),      # on the half-space x0 > 0
+    ([(1, 1, 0), (0, 1, 1), (1, 0, 1)], [(1, -1, 0), (0, 0, 1)]),
+])
+def test_cones_match_a_brute_force_scan_in_three_dimensions(logits: list[tuple[int, ...]],
+                                                             constraints: list[tuple[int, ...]]) -> None:
+    """The (piece, prediction) pairs found are exactly those met by a scan of random rational
+    points of the region with distinct coordinates, predicted by first-argmax of the logits."""
+    region = hand_region([Constraint(tuple(F(v) for v in c), Op.GE) for c in constraints], logits)
+    verdict, cones, _ = cones_of(region)
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(4000):
+        x = [F(rng.randint(-10**6, 10**6), 10**3) for _ in range(3)]
+        if len(set(x)) < 3 or not region.contains(tuple(x), strictly=True):
+            continue
+        order = sorted(range(3), key=lambda i: -x[i])
+        values = [sum((F(a) * b for a, b in zip(row, x)), F(0)) for row in logits]
+        seen.add((f"x{order[0]} > x{order[1]} > rest", order[1], first_argmax_of(values)))
+    assert {(piece, target, predicted) for piece, target, predicted, _ in cones} == seen
+    assert verdict is (Verdict.REFUTED if any(t != p for _, t, p in seen) else Verdict.PROVED)
+
+
+def test_a_tie_with_a_later_index_on_the_boundary_is_no_counterexample() -> None:
+    """Region x0 > 0 with logit_0 = x0, logit_1 = 0. On "x1 > x0" (target 0) index 0 wins inside,
+    and on the boundary x0 = 0 the logits tie, where the first index, the target, still wins: no
+    counterexample there. On "x0 > x1" (target 1) index 0 wins inside: wrong."""
+    verdict, cones, boundary = cones_of(hand_region([Constraint((F(1), F(0)), Op.GE)], [(1, 0), (0, 0)]))
+    assert verdict is Verdict.REFUTED
+    assert cones == [("x0 > x1", 1, 0, False), ("x1 > x0", 0, 0, False)]
+    assert boundary == []
+
+
+def test_pattern_text_and_region_membership_by_hand() -> None:
+    from verify.check.regions import parse_pattern, pattern_text
+
+    assert pattern_text((True, False, False, True), 2) == "10|01" and pattern_text((), 2) == ""
+    assert parse_pattern("10|01") == (True, False, False, True) and parse_pattern("") == ()
+    region = hand_region([Constraint((F(1), F(0)), Op.GE), Constraint((F(0), F(1)), Op.GE)], [(1, 0), (0, 1)])
+    edge, inside, outside = (F(0), F(1)), (F(1), F(1)), (F(-1), F(1))
+    assert region.contains(edge) and region.contains(inside) and not region.contains(outside)
+    assert region.contains(inside, strictly=True) and not region.contains(edge, strictly=True)
+    assert [c.op for c in region.interior()] == [Op.GT, Op.GT]
+
+
+def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise() -> None:
+    """An interrupt landing inside Z3 surfaces as an exception ("canceled"): after interrupt() it
+    is the answer UNKNOWN ("interrupted"), counted as a check; without an interrupt it is a real
+    error and propagates."""
+    import z3
+
+    class Failing:
+        def __init__(self, solver: ExactSolver, interrupt: bool) -> None:
+            self.solver, self.interrupt = solver, interrupt
+
+        def set(self, *args: object) -> None:
+            pass
+
+        def check(self) -> None:
+            if self.interrupt:
+                self.solver._interrupted = True
+            raise z3.Z3Exception("canceled")
+
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver._solver = Failing(solver, interrupt=True)  # type: ignore[assignment]
+    assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
+    assert stats.checks == 1 and stats.unknowns == 1
+    plain = ExactSolver(2, SolverStats())
+    plain._solver = Failing(plain, interrupt=False)  # type: ignore[assignment]
+    with pytest.raises(z3.Z3Exception):
+        plain.check()

@@ -26,7 +26,8 @@ from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
 from verify.geometry.integer_cone import GrowingCone
-from verify.geometry.solid import ConeGeometry, geometry_measure, geometry_of, int_rank, measured_cone
+from verify.geometry.solid import (MAX_CERTIFIED_RANK, ConeGeometry, geometry_measure, geometry_of, int_rank,
+                                   measured_cone)
 from verify.smt.solver import ExactSolver, QueryLimits, SolverStats, interrupt_active_solvers
 from verify.check.standardize import Standardized, standardize
 
@@ -192,8 +193,8 @@ def evaluate_region(
 
 
 def _measured(grown: GrowingCone, n: int) -> tuple[ConeGeometry | None, Measure | None]:
-    """`measured_cone` of the same constraints, from the grown cone: no geometry past rank 3."""
-    if n > 3 and int_rank(grown.normals) > 3:
+    """`measured_cone` of the same constraints, from the grown cone: no geometry past the certified rank."""
+    if n > MAX_CERTIFIED_RANK and int_rank(grown.normals) > MAX_CERTIFIED_RANK:
         return None, None
     geometry = geometry_of(grown)
     return geometry, None if geometry is None else geometry_measure(geometry)
@@ -333,7 +334,7 @@ def check_model(
             weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
         )
         notes.append(
-            "no exact error rate (search incomplete, or cones of rank >= 4 with no certified measure): "
+            "no exact error rate (search incomplete, or cones of rank >= 6 or not certified by quadrature): "
             f"error_rate_estimate is a Monte Carlo ESTIMATE on the float32 model "
             f"({options.estimate_samples} samples, seed {options.estimate_seed}), not a bound"
         )

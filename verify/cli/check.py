@@ -20,7 +20,7 @@ from verify.cli.run import Progress, SignalStop, run_check_model
 from verify.core.errors import InputError
 from verify.formats import load_weights
 from verify.check.regions import Budget
-from verify.render.files import prepare_file, prepare_folder, unique_names, write_report_dir, write_text
+from verify.render.files import REPORT_FILES, prepare_file, prepare_folder, unique_names, write_report_dir, write_text
 from verify.render.json_report import build_report, dumps
 from verify.render.text import summary_lines
 
@@ -38,7 +38,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="write the JSON report here ('-' = stdout, then no summary); one model: one object, "
                         "several models: one JSON array of reports, in the order given")
     p.add_argument("--report", metavar="DIR",
-                   help="write report.json, report.md and partition.png here (several models: one sub-folder "
+                   help="write report.json, report.md, report.html and (n = 2, 3) partition.png/.svg here (several models: one sub-folder "
                         "each, named by file stem, 'stem-2' ... when stems repeat)")
     p.add_argument("--claim", choices=sorted(CLAIM_NAMES), default=DEFAULT_CLAIM, help="claim to check (default 2nd-argmax)")
     p.add_argument("--max-regions", type=count_arg, default=None, metavar="N", help="stop (verdict unknown) after N regions")
@@ -147,7 +147,7 @@ def prepare_outputs(args: argparse.Namespace, paths: Sequence[Path]) -> Outputs:
     if report is not None:
         prepare_folder(report, "--report")
         for path, option in files:
-            if path.resolve().parent == report.resolve() and path.name in ("report.json", "report.md"):
+            if path.resolve().parent == report.resolve() and path.name in REPORT_FILES:
                 raise InputError(f"{option} {path}: would be overwritten by --report {report}")
     return Outputs(json_path, json_arg == "-", report, junit, tuple(unique_names(paths)))
 

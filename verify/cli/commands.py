@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from verify.cli import check, ci, encode, export, replay, sample, train
+from verify.cli import check, ci, encode, export, replay, sample, train, vnncomp
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (check, sample, encode, replay, export, train, ci)
+COMMAND_MODULES: tuple[ModuleType, ...] = (check, sample, encode, replay, export, train, ci, vnncomp)
 
 
 def register_all(sub: "argparse._SubParsersAction[argparse.ArgumentParser]",

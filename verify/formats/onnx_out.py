@@ -10,6 +10,9 @@ recurrent `RNN` operator, so the n steps are written out: with X of shape [batch
 where A_t (n x d) is zero except its row t, which is W_hi^T: X @ A_t = x_t W_hi^T exactly (the
 other products are exact zeros). No biases anywhere. The weights are the model's float32
 values, bit for bit. `check_export` runs the graph in onnxruntime against the PyTorch model.
+
+`build_rnn_onnx` writes the other form `verify check` reads, torch.onnx.export's graph with one
+`RNN` node: onnxruntime runs it, but Marabou and most VNN-COMP tools do not read that operator.
 """
 
 from __future__ import annotations
@@ -78,6 +81,26 @@ def build_onnx(weights: ModelWeights) -> Any:
                         f"source {weights.path} (sha256 {weights.sha256 or 'in memory'})")
     helper.set_model_props(model, {"format": FORMAT, "hidden_size": str(d), "seq_len": str(n),
                                    "source_sha256": weights.sha256})
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def build_rnn_onnx(weights: ModelWeights) -> Any:
+    """torch.onnx.export's form (TorchScript exporter): one `RNN` node, input X, output Y."""
+    import io
+    import warnings
+
+    import torch
+
+    from verify.formats.torch_model import build_module
+
+    onnx = _onnx()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
+        torch.onnx.export(build_module(weights), (torch.zeros(1, weights.seq_len),), buffer, dynamo=False,
+                          input_names=[INPUT], output_names=[OUTPUT], dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}})
+    model = onnx.load_from_string(buffer.getvalue())
     onnx.checker.check_model(model, full_check=True)
     return model
 

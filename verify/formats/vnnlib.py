@@ -1,122 +1,127 @@
-"""The claim's violation queries as VNN-LIB 2.0 property files, one per input ordering.
+"""A VNN-COMP benchmark folder: the unrolled ONNX network and the claim's violation queries.
 
-A claim piece is an open order cone ("x0 > x1 > rest": the right answer is one index t). Its
-violation query asks for an input in the cone whose first maximal logit is not at t: some j
-with Y_j >= Y_t (j < t, which torch.argmax prefers on a tie) or Y_j > Y_t (j > t). The network
-has no biases, so its logits are positively homogeneous, and the order and the argmax do not
-change under positive scaling: the query has a solution in R^n exactly when it has one in the
-box [-1, 1]^n. So each file is: the box, the strict order of the piece, the disjunction.
-Files use VNN-LIB 2.0 (`declare-network`), the form read by the `vnnlib` parser that
-VNN-COMP's scorer uses; the network input is X [1, n] and the output Y [1, n], the names of
-the ONNX graph that `verify export --onnx` writes. `instances.csv` pairs them VNN-COMP style.
+Layout, as VNN-COMP benchmarks are laid out (every path in instances.csv relative to the folder):
+
+    onnx/NAME.onnx             the unrolled MatMul/Add/Relu graph (`verify.formats.onnx_out`)
+    vnnlib/prop_KKK_*.vnnlib   one violation query per ordering of the claim
+    instances.csv              onnx,vnnlib,timeout per line
+    generate_properties.py     regenerates vnnlib/ and instances.csv (stdlib only; seed ignored)
+    README.md                  what the files say and what an answer means
+
+The text of the queries lives in `verify.formats.vnnlib_text` (stdlib only), whose source is
+copied into the folder as the generate script, so the two can never drift apart.
 """
 
 from __future__ import annotations
 
-import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
-from verify.core.claim import ClaimPiece, KthArgmaxClaim
-from verify.core.linear import Constraint, Op
+from verify.core.claim import KthArgmaxClaim
 from verify.core.weights import ModelWeights
+from verify.formats import vnnlib_text
 
-BOX = 1.0
 INSTANCE_TIMEOUT_S = 300
+GENERATE_SCRIPT = "generate_properties.py"
 
 
 @dataclass(frozen=True)
-class VnnlibProperty:
-    """One written property file and the piece of the claim it encodes."""
+class Benchmark:
+    """What was written: the folder, its ONNX file and its properties (paths relative to the folder)."""
 
-    path: Path
-    piece: ClaimPiece
-
-
-def x(i: int) -> str:
-    return f"X[0,{i}]"
+    folder: Path
+    onnx: str
+    properties: tuple[str, ...]
+    version: str
 
 
-def y(i: int) -> str:
-    return f"Y[0,{i}]"
+def benchmark_parameters(weights: ModelWeights, claim: KthArgmaxClaim, *, version: str, input_margin: float | None,
+                         output_margin: float | None, timeout: int) -> dict[str, Any]:
+    """Everything the property text depends on, as plain data (it is written into the generate script)."""
+    if version not in vnnlib_text.VERSIONS:
+        raise ValueError(f"VNN-LIB version {version!r}, expected one of {vnnlib_text.VERSIONS}")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(weights.path).stem) or "model"  # a safe CSV field and file name
+    bench: dict[str, Any] = {
+        "version": version,
+        "onnx": f"onnx/{name}.onnx",
+        "n": weights.seq_len,
+        "k": claim.k,
+        "d": weights.hidden_size,
+        "claim": claim.name,
+        "statement": claim.statement,
+        "source": re.sub(r"[^A-Za-z0-9._-]", "_", Path(weights.path).name),  # it goes into ';' comments
+        "sha256": weights.sha256 or "in memory",
+        "timeout": int(timeout),
+    }
+    if version == "1.0":
+        if input_margin is None or output_margin is None:
+            raise ValueError("VNN-LIB 1.0 needs margins")
+        bench["input_margin"] = float(input_margin)
+        bench["output_margin"] = float(output_margin)
+    return bench
 
 
-def _float(value: float) -> str:
-    return repr(float(value))
+def generate_script(bench: dict[str, Any]) -> str:
+    """The stdlib-only text module, then this benchmark's parameters and a `__main__` entry."""
+    source = Path(vnnlib_text.__file__).read_text(encoding="utf-8")
+    return (source.rstrip("\n") + "\n\n\n# ---- this benchmark (written by `verify export`) ----\n\n"
+            f"BENCHMARK = {bench!r}\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    sys.exit(main(sys.argv[1:], BENCHMARK, os.path.dirname(os.path.abspath(__file__))))\n")
 
 
-def order_atom(constraint: Constraint) -> str:
-    """`x_a - x_b > 0` as `(> X[0,a] X[0,b])` (the form every order constraint of a piece has)."""
-    plus = [i for i, c in enumerate(constraint.coeffs) if c == 1]
-    minus = [i for i, c in enumerate(constraint.coeffs) if c == -1]
-    nonzero = [i for i, c in enumerate(constraint.coeffs) if c != 0]
-    if constraint.op is not Op.GT or len(plus) != 1 or len(minus) != 1 or len(nonzero) != 2:
-        raise ValueError(f"not an order constraint x_a > x_b: {constraint}")
-    return f"(> {x(plus[0])} {x(minus[0])})"
-
-
-def violation_atoms(n: int, target: int) -> list[str]:
-    """Some other logit beats the target under torch.argmax's first-index rule."""
-    return [f"({'>=' if j < target else '>'} {y(j)} {y(target)})" for j in range(n) if j != target]
-
-
-def property_text(weights: ModelWeights, claim: KthArgmaxClaim, piece: ClaimPiece) -> str:
-    n = weights.seq_len
+def readme_text(bench: dict[str, Any], count: int) -> str:
+    exact = bench["version"] == "2.0"
     lines = [
-        f"; relu-verify: violation of the {claim.name} claim on the input ordering {piece.label}",
-        f"; model {weights.path} (sha256 {weights.sha256 or 'in memory'}), M_{{{weights.hidden_size},{n}}}",
-        f"; claim: {claim.statement}",
-        f"; on this ordering the answer is index {piece.target}; sat = a counterexample exists (refuted),",
-        "; unsat = none on this ordering. Box [-1,1]^n loses nothing: the network has no biases,",
-        "; so its logits scale with x and neither the order nor the argmax changes under scaling.",
-        "(vnnlib-version <2.0>)",
+        f"# relu-verify benchmark: {bench['claim']} on {bench['source']} (M_{{{bench['d']},{bench['n']}}})",
         "",
-        "(declare-network f",
-        f"    (declare-input X float32 [1,{n}])",
-        f"    (declare-output Y float32 [1,{n}])",
-        ")",
+        f"Written by `verify export` (relu-verify). Model sha256 {bench['sha256']}.",
         "",
-        f"; input box [{-BOX}, {BOX}]^{n}",
+        f"- `{bench['onnx']}`: the bias-free ReLU RNN unrolled over its {bench['n']} steps (MatMul, Add, Relu;",
+        f"  input `X` [batch, {bench['n']}], output `Y` [batch, {bench['n']}]; float32 weights bit for bit).",
+        f"- `vnnlib/`: {count} VNN-LIB {bench['version']} properties, one per input ordering. Each asks for a",
+        f"  counterexample to the claim \"{bench['statement']}\"",
+        "  on its ordering, inside the box [-1, 1]^n (no loss: the network has no biases, so the",
+        "  logits scale with x and neither the ordering nor the argmax changes).",
+        f"- `instances.csv`: onnx, vnnlib, timeout ({bench['timeout']} s per instance), paths relative to this folder.",
+        f"- `{GENERATE_SCRIPT} [SEED]`: rewrites `vnnlib/` and `instances.csv` (Python 3 standard library only;",
+        "  the properties are fixed, so every seed gives the same files).",
+        "",
+        "## What an answer means",
+        "",
     ]
-    lines += [f"(assert (and (>= {x(i)} {_float(-BOX)}) (<= {x(i)} {_float(BOX)})))" for i in range(n)]
-    lines.append(f"; input ordering {piece.label} (strict)")
-    lines += [f"(assert {order_atom(c)})" for c in piece.constraints]
-    atoms = violation_atoms(n, piece.target)
-    lines.append(f"; violation: argmax(Y) != {piece.target}")
-    lines.append(f"(assert {atoms[0]})" if len(atoms) == 1 else f"(assert (or {' '.join(atoms)}))")
+    if exact:
+        lines += [
+            "The properties are the exact violation queries (strict comparisons, VNN-LIB 2.0). `sat` with a",
+            "witness is a counterexample if the witness really satisfies the property; `unsat` on every",
+            "file means the claim holds for the network in the verifier's own arithmetic.",
+        ]
+    else:
+        lines += [
+            "VNN-LIB 1.0 has no strict comparisons, so each strict comparison of the exact query is",
+            f"replaced by a difference of at least a margin: input orderings `(>= (- X_a X_b) {vnnlib_text.number(bench['input_margin'])})`,",
+            f"logit comparisons `(>= (- Y_j Y_t) {vnnlib_text.number(bench['output_margin'])})`. Every point of such a query is a",
+            "counterexample of the exact claim, but not the other way round:",
+            "",
+            "- `sat` is a counterexample only if its witness satisfies the property exactly (check it:",
+            "  `verify vnncomp-check RESULT --onnx ONNX --vnnlib PROPERTY`, in exact arithmetic and in float32);",
+            "- `unsat` on every file is NOT a proof of the claim: misclassified slivers thinner than the",
+            "  margins are never asked for. A margin too large misses real errors; one too small drowns in",
+            "  the verifier's floating-point tolerance. Only relu-verify's exact check (`verify check`,",
+            "  every region decided over exact rationals) proves the claim.",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def slug(label: str) -> str:
-    return label.replace(" > ", "_gt_").replace(" ", "_")
-
-
-def write_properties(
-    weights: ModelWeights,
-    claim: KthArgmaxClaim,
-    out_dir: Path,
-    *,
-    onnx_path: Path | None = None,
-) -> list[VnnlibProperty]:
-    """One .vnnlib file per piece of the claim, and instances.csv when the ONNX file is known."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("prop_*.vnnlib"):
-        old.unlink()
-    written = []
-    for k, piece in enumerate(claim.pieces(weights.seq_len)):
-        path = out_dir / f"prop_{k:03d}_{slug(piece.label)}.vnnlib"
-        path.write_text(property_text(weights, claim, piece))
-        written.append(VnnlibProperty(path, piece))
-    if onnx_path is not None:
-        write_instances(out_dir, onnx_path, [p.path for p in written])
-    return written
-
-
-def write_instances(out_dir: Path, onnx_path: Path, properties: Sequence[Path]) -> Path:
-    """VNN-COMP's instances.csv: network, property, timeout in seconds (paths relative to out_dir)."""
-    onnx_rel = os.path.relpath(onnx_path.resolve(), out_dir.resolve())
-    rows = [f"{onnx_rel},{p.name},{INSTANCE_TIMEOUT_S}" for p in properties]
-    target = out_dir / "instances.csv"
-    target.write_text("\n".join(rows) + "\n")
-    return target
+def write_benchmark(folder: Path, bench: dict[str, Any], onnx_bytes: bytes) -> Benchmark:
+    """Write the whole folder (OSError propagates: the CLI turns it into one line)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx_file = folder / bench["onnx"]
+    onnx_file.parent.mkdir(parents=True, exist_ok=True)
+    onnx_file.write_bytes(onnx_bytes)
+    written = vnnlib_text.write_properties(str(folder), bench)
+    (folder / GENERATE_SCRIPT).write_text(generate_script(bench), encoding="utf-8")
+    (folder / "README.md").write_text(readme_text(bench, len(written)), encoding="utf-8")
+    return Benchmark(folder, bench["onnx"], tuple(written), bench["version"])

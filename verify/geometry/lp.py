@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.core.linear import Vector, dot
+from verify.core.linear import Vector, dot, is_zero
 
 
 @dataclass(frozen=True)
@@ -157,3 +157,24 @@ def _replace_row(inv: list[list[Fraction]], k: int, row: Sequence[Fraction]) -> 
         raise ValueError("pivot on a dependent row")
     weights = [sum((row[r] * inv[r][j] for r in range(size)), Fraction(0)) - (1 if j == k else 0) for j in range(size)]
     return [[inv[r][j] - col[r] * weights[j] / denom for j in range(size)] for r in range(size)]
+
+
+def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
+    """Exact rank by Gaussian elimination over the rationals."""
+    rows = [list(v) for v in vectors if not is_zero(v)]
+    if not rows:
+        return 0
+    width, r = len(rows[0]), 0
+    for col in range(width):
+        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        for i in range(r + 1, len(rows)):
+            if rows[i][col] != 0:
+                f = rows[i][col] / rows[r][col]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+        if r == len(rows):
+            break
+    return r

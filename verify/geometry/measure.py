@@ -19,6 +19,7 @@ WORKING_DPS = 60  # decimal digits carried by the interval arithmetic
 
 EXACT_ANGLE = "exact-angle"  # n = 2: an angle / 2 pi
 EXACT_SOLID_ANGLE = "exact-solid-angle"  # n = 3: a solid angle / 4 pi (Girard)
+CERTIFIED_QUADRATURE = {4: "certified-quadrature-4d", 5: "certified-quadrature-5d"}  # orthant.py
 
 
 @contextmanager
@@ -37,8 +38,26 @@ def working_precision() -> Iterator[None]:
 
 
 def method_for(n: int) -> str:
-    """The method label of an exact measure of a cone in R^n (a sum over no cones included)."""
-    return EXACT_ANGLE if n == 2 else EXACT_SOLID_ANGLE
+    """The method label of a certified measure of a cone in R^n (a sum over no cones included).
+
+    n = 4 and 5 use Arb's certified quadrature (geometry/orthant.py) for cones of full rank; a
+    sum of such measures carries that label (see `combined_method`).
+    """
+    if n == 2:
+        return EXACT_ANGLE
+    return CERTIFIED_QUADRATURE.get(n, EXACT_SOLID_ANGLE)
+
+
+def combined_method(a: str, b: str) -> str:
+    """The label of a sum: a common method, or in R^4 / R^5, where cones of rank <= 3 get Girard's
+    closed form and the others quadrature, the higher-dimensional quadrature (the weaker of two
+    certified methods); anything else is "mixed"."""
+    if a == b:
+        return a
+    ladder = [EXACT_SOLID_ANGLE, *(CERTIFIED_QUADRATURE[k] for k in sorted(CERTIFIED_QUADRATURE))]
+    if a in ladder and b in ladder:
+        return max(a, b, key=ladder.index)
+    return "mixed"
 
 
 def interval(value: Fraction) -> object:
@@ -65,7 +84,7 @@ class Measure:
             return (self.upper - self.lower) / 2
 
     def __add__(self, other: "Measure") -> "Measure":
-        method = self.method if self.method == other.method else "mixed"
+        method = combined_method(self.method, other.method)
         with working_precision():
             return Measure(self.lower + other.lower, self.upper + other.upper, method)
 

@@ -10,7 +10,10 @@ part inside L^⊥, whose dimension is the rank r = n - dim L:
 - r = 0: the whole space (1); r = 1: a half-space (1/2);
 - r = 2: a wedge of angle theta between its two rays: theta / (2 pi);
 - r = 3: a spherical polygon; by Girard, area = sum of interior angles - (k - 2) pi, over 4 pi;
-- r >= 4: no closed form; `cone_measure_nd` returns None (no certified method here).
+- r = 4, 5: no closed form; the pointed part is triangulated exactly (geometry/triangulate.py)
+  and each simplicial cone's orthant probability enclosed by certified quadrature
+  (geometry/orthant.py);
+- r >= 6: `cone_measure_nd` returns None (no certified method here).
 
 Angles are evaluated in mpmath's interval arithmetic from exact dot products and Gram
 determinants, so lower and upper bounds provably contain the true value.
@@ -26,19 +29,20 @@ from typing import Sequence
 from mpmath import iv, mpf
 
 from verify.geometry.integer_cone import GrowingCone, idot
-from verify.geometry.lp import solve
+from verify.geometry.lp import rank, solve  # noqa: F401 - rank is re-exported
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
-from verify.geometry.measure import EXACT_SOLID_ANGLE, Measure, from_interval, interval, working_precision
+from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, from_interval, interval,
+                                     method_for, working_precision)
 
-METHOD = EXACT_SOLID_ANGLE
+MAX_CERTIFIED_RANK = 5  # geometry/orthant.py certifies simplicial cones up to rank 5
 
 
 def default_max_rays(n: int) -> int:
     """Where the double description gives up (None): generous in R^3, where a cone has at most
     as many extreme rays as constraints; small in high dimension, where rays can explode and
     the rays only serve as interior points (a solver witness does as well)."""
-    return 4096 if n <= 3 else (256 if n == 4 else 16)
+    return 4096 if n <= 3 else (1024 if n <= MAX_CERTIFIED_RANK else 16)
 
 
 @dataclass(frozen=True)
@@ -66,27 +70,6 @@ def _scale(v: Sequence[Fraction], s: Fraction) -> Vector:
 
 def _combine(a: Sequence[Fraction], s: Fraction, b: Sequence[Fraction], t: Fraction) -> Vector:
     return tuple(s * x + t * y for x, y in zip(a, b))
-
-
-def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
-    """Exact rank by Gaussian elimination over the rationals."""
-    rows = [list(v) for v in vectors if not is_zero(v)]
-    if not rows:
-        return 0
-    width, r = len(rows[0]), 0
-    for col in range(width):
-        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        for i in range(r + 1, len(rows)):
-            if rows[i][col] != 0:
-                f = rows[i][col] / rows[r][col]
-                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
-        r += 1
-        if r == len(rows):
-            break
-    return r
 
 
 def project_out(v: Sequence[Fraction], basis: Sequence[Vector]) -> Vector:
@@ -386,31 +369,60 @@ def girard_area(polygon: Sequence[Sequence[Fraction]]) -> object:
 
 
 def geometry_measure(geometry: ConeGeometry) -> Measure | None:
-    """The Gaussian mass of the cone (solid angle over that of the sphere), or None for rank >= 4."""
-    if not geometry.full_dimensional:
-        return Measure(mpf(0), mpf(0), METHOD)
+    """The Gaussian mass of the cone (solid angle over that of the sphere), labelled with the method
+    that computed it; None for rank >= 6 or when a simplicial piece cannot be certified."""
     r = geometry.rank
+    if 4 <= r <= MAX_CERTIFIED_RANK and geometry.full_dimensional:
+        return _quadrature_measure(geometry, CERTIFIED_QUADRATURE[r])
+    method = EXACT_SOLID_ANGLE
+    if not geometry.full_dimensional:
+        return Measure(mpf(0), mpf(0), method_for(geometry.n))
     with working_precision():
         if r == 0:
-            return Measure(mpf(1), mpf(1), METHOD)
+            return Measure(mpf(1), mpf(1), method)
         if r == 1:
-            return Measure(mpf(1) / 2, mpf(1) / 2, METHOD)
+            return Measure(mpf(1) / 2, mpf(1) / 2, method)
         if r == 2:
             r1, r2 = geometry.rays
-            return from_interval(wedge_angle(r1, r2) / (2 * iv.pi), METHOD)
+            return from_interval(wedge_angle(r1, r2) / (2 * iv.pi), method)
         if r == 3:
-            return from_interval(girard_area(cyclic_order(geometry)) / (4 * iv.pi), METHOD)
+            return from_interval(girard_area(cyclic_order(geometry)) / (4 * iv.pi), method)
     return None
+
+
+def _quadrature_measure(geometry: ConeGeometry, method: str) -> Measure | None:
+    """Sum of certified orthant probabilities over an exact triangulation of the pointed part."""
+    from verify.geometry.orthant import simplicial_measure
+    from verify.geometry.triangulate import triangulate
+
+    lower, upper = mpf(0), mpf(0)
+    with working_precision():
+        for simplex in triangulate(geometry.rays, geometry.facets, geometry.lineality):
+            bounds = simplicial_measure(simplex)
+            if bounds is None:
+                return None
+            lower, upper = _add_down(lower, bounds[0]), _add_up(upper, bounds[1])
+    return Measure(lower, upper, method)
+
+
+def _add_down(a: mpf, b: mpf) -> mpf:
+    with working_precision():
+        return mpf((iv.mpf(a) + iv.mpf(b)).a)
+
+
+def _add_up(a: mpf, b: mpf) -> mpf:
+    with working_precision():
+        return mpf((iv.mpf(a) + iv.mpf(b)).b)
 
 
 def measured_cone(constraints: Sequence[Constraint], n: int) -> tuple[ConeGeometry | None, Measure | None]:
     """The cone's geometry and its Gaussian measure, computed once (both None when no certified method).
 
-    A rank above 3 (cheap to test before any ray is computed) has no closed form: no geometry is
-    computed. Otherwise a cone whose open set is empty gets measure exactly 0.
+    A rank above 5 (cheap to test before any ray is computed) has no certified method: no geometry
+    is computed. Otherwise a cone whose open set is empty gets measure exactly 0.
     """
     normals = _normals(constraints)
-    if normals is not None and rank(normals) > 3:
+    if normals is not None and rank(normals) > MAX_CERTIFIED_RANK:
         return None, None
     geometry = cone_geometry(constraints, n)
     return geometry, None if geometry is None else geometry_measure(geometry)

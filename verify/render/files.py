@@ -15,9 +15,12 @@ from typing import Any, Sequence
 from verify.check.pipeline import CheckResult
 from verify.core.errors import InputError
 from verify.render.json_report import dumps
+from verify.render.html import render_html
 from verify.render.markdown import render_markdown
 
 PICTURE = "partition.png"
+PICTURE_SVG = "partition.svg"
+REPORT_FILES = ("report.json", "report.md", "report.html", PICTURE, PICTURE_SVG)  # what --report DIR writes
 
 
 def _reason(exc: OSError) -> str:
@@ -91,30 +94,45 @@ def unique_names(paths: Sequence[Path]) -> list[str]:
     return names
 
 
-def write_report_dir(result: CheckResult, report: dict[str, Any], folder: Path) -> list[Path]:
-    """report.json, report.md and (n = 2, 3) partition.png; a stale picture from an earlier run is removed."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        stale = folder / PICTURE
+def _remove_stale(folder: Path) -> None:
+    for name in (PICTURE, PICTURE_SVG):
+        stale = folder / name
         if stale.exists() or stale.is_symlink():
             stale.unlink()
+
+
+def draw_pictures(result: CheckResult, folder: Path) -> list[Path]:
+    """partition.png and partition.svg for n = 2 (the plane) and n = 3 (the sphere); none otherwise."""
+    paths = [folder / PICTURE, folder / PICTURE_SVG]
+    if result.network.seq_len == 2:
+        from verify.render.picture_plane import draw_partition
+
+        draw_partition(result, *paths)
+    elif result.network.seq_len == 3:
+        from verify.render.picture_sphere import draw_sphere
+
+        draw_sphere(result, *paths)
+    else:
+        return []
+    return paths
+
+
+def write_report_dir(result: CheckResult, report: dict[str, Any], folder: Path) -> list[Path]:
+    """report.json, report.md, report.html and (n = 2, 3) partition.png / .svg; stale pictures from an
+    earlier run are removed. The Markdown embeds the picture; the HTML inlines it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale(folder)
     except OSError as exc:
         raise InputError(f"--report {folder}: cannot write ({_reason(exc)})") from None
-    written = [folder / "report.json", folder / "report.md"]
+    written = [folder / "report.json"]
     write_text(written[0], dumps(report), "--report")
-    write_text(written[1], render_markdown(report), "--report")
-    png = folder / PICTURE
     try:
-        if result.network.seq_len == 2:
-            from verify.render.picture_plane import draw_partition
-
-            draw_partition(result, png)
-            written.append(png)
-        elif result.network.seq_len == 3:
-            from verify.render.picture_sphere import draw_sphere
-
-            draw_sphere(result, png)
-            written.append(png)
+        pictures = draw_pictures(result, folder)
+        png = pictures[0].read_bytes() if pictures else None
     except OSError as exc:
-        raise InputError(f"--report {png}: cannot write ({_reason(exc)})") from None
-    return written
+        raise InputError(f"--report {folder / PICTURE}: cannot write ({_reason(exc)})") from None
+    markdown, html = folder / "report.md", folder / "report.html"
+    write_text(markdown, render_markdown(report, PICTURE if pictures else None), "--report")
+    write_text(html, render_html(report, png), "--report")
+    return written + [markdown, html] + pictures

@@ -16,11 +16,14 @@ from mpmath import mp, mpf
 
 from verify import __version__
 from verify.check.pipeline import CheckResult, RegionOutcome
+from verify.check.claims import Cone
 from verify.check.counterexamples import Counterexample
+from verify.core.network import ExactRNN
 from verify.core.linear import Constraint, format_fraction
 from verify.geometry.measure import Measure, digits, method_for, working_precision
 from verify.geometry.measure import total as sum_measures
-from verify.geometry.planar import ray_angle
+from verify.geometry.planar import normalize_ray, ray_angle
+from verify.render.coverage import sampled_coverage
 from verify.check.sampling import SampleEstimate
 from verify.geometry.solid import ConeGeometry
 
@@ -151,11 +154,51 @@ def _matrix_json(matrix: Sequence[Sequence[Fraction]]) -> dict[str, Any]:
     }
 
 
+def margin(network: ExactRNN, x: Sequence[Fraction], predicted: int, expected: int) -> Fraction:
+    """logit[predicted] - logit[expected] at x over max |x_i|: how wrong, independent of the scale of x."""
+    logits = network.logits(x)
+    scale = max((abs(v) for v in x), default=Fraction(0))
+    return (logits[predicted] - logits[expected]) / scale if scale else Fraction(0)
+
+
+Listed = dict[tuple[int, str, int], tuple[Fraction, ...]]
+
+
+def _witnesses(result: CheckResult) -> Listed:
+    """The listed counterexample inside each misclassified cone (its deepest point), keyed by (region,
+    piece, prediction): one region and piece can hold several cones, one per wrong answer."""
+    return {(c.region, c.piece, c.predicted_exact): c.x_exact for c in result.counterexamples if not c.measure_zero}
+
+
+def cone_witness(result: CheckResult, cone: Cone, listed: Listed) -> tuple[Fraction, ...]:
+    """An exact point strictly inside `cone`, scaled to max |x_i| = 1: the listed counterexample, else Z3's witness."""
+    point = listed.get((cone.region, cone.piece, cone.predicted))
+    if point is not None and not all(c.holds(point) for c in cone.constraints):
+        point = None  # a listed point outside this cone (never expected) is not its witness
+    return point if point is not None else normalize_ray(cone.witness)
+
+
+def coverage_json(result: CheckResult, total_measure: dict[str, Any] | None) -> dict[str, Any]:
+    """What the search covered: regions and their exact total measure; where that is not measurable
+    and the search stopped early, the share of sampled inputs inside the regions found (an estimate)."""
+    sampled = None
+    if not result.search.complete and total_measure is None:
+        found = sampled_coverage(result.network, [[b for step in o.region.pattern for b in step] for o in result.regions])
+        sampled = {"samples": found.samples, "inside": found.inside, "fraction": found.fraction,
+                   "standard_error": found.standard_error, "seed": found.seed,
+                   "method": "monte-carlo estimate", "model": "float64 network"}
+    return {"regions": len(result.regions), "complete": result.search.complete, "measure": total_measure,
+            "sampled": sampled}
+
+
 def build_report(result: CheckResult) -> dict[str, Any]:
     weights, std = result.weights, result.standardized
     n = result.network.seq_len
     misclassified = []
+    listed = _witnesses(result)
     for cone, measure in result.misclassified:
+        witness = cone_witness(result, cone, listed)
+        gap = margin(result.network, witness, cone.predicted, cone.target)
         item: dict[str, Any] = {
             "region": cone.region,
             "piece": cone.piece,
@@ -164,6 +207,10 @@ def build_report(result: CheckResult) -> dict[str, Any]:
             "tied": cone.tied,
             "measure": measure_json(measure),
             "constraints": [constraint_json(c) for c in cone.constraints],
+            "witness": vector_json(witness),
+            "witness_float": [float(v) for v in witness],
+            "margin_exact": format_fraction(gap),
+            "margin": float(gap),
         }
         if n == 2:
             from verify.geometry.planar import extreme_rays_2d
@@ -175,7 +222,14 @@ def build_report(result: CheckResult) -> dict[str, Any]:
                 item["rays"] = [ray_json(r) for r in geometry.rays]
         misclassified.append(item)
     counterexamples, total = shown_counterexamples(result)
+    for entry, cex in zip(counterexamples, result.counterexamples):
+        entry.update(counterexample_margins(result, cex))
     interrupted = bool(getattr(result, "interrupted", False))
+    total_measure = measure_json(
+        sum_measures((o.measure for o in result.regions if o.measure is not None), method_for(n))
+        if all(o.measure is not None for o in result.regions)
+        else None
+    )
     if result.verdict.word == "proved":
         reason = "every region was decided UNSAT (no counterexample) by Z3 over exact rationals"
     elif result.verdict.word == "refuted":
@@ -208,11 +262,7 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         "error_rate_strict": measure_json(result.error_strict),
         "tie_measure": measure_json(result.tie),
         "float32_uncertain_measure": measure_json(result.float32_uncertain),
-        "regions_total_measure": measure_json(
-            sum_measures((o.measure for o in result.regions if o.measure is not None), method_for(result.network.seq_len))
-            if all(o.measure is not None for o in result.regions)
-            else None
-        ),
+        "regions_total_measure": total_measure,
         "regions": [region_json(o) for o in result.regions],
         "misclassified_cones": misclassified,
         "counterexamples_total": total,
@@ -226,6 +276,7 @@ def build_report(result: CheckResult) -> dict[str, Any]:
             "classes": std.classes(),
         },
         "notes": list(result.notes),
+        "coverage": coverage_json(result, total_measure),
         "search": {"regions": result.search.regions, "nodes": result.search.nodes},
         "solver": {
             "name": result.stats.solver_name(),
@@ -254,6 +305,18 @@ def counterexample_json(c: Counterexample) -> dict[str, Any]:
         "measure_zero": c.measure_zero,
         "thin": bool(getattr(c, "thin", False)),
     }
+
+
+def counterexample_margins(result: CheckResult, c: Counterexample) -> dict[str, Any]:
+    """Margins of a counterexample: exact at x_exact (the exact network, expected from x_exact), and
+    PyTorch's at x_float32 for the same wrong index (negative: float32 prefers the right answer there)."""
+    expected_exact = result.claim.expected(c.x_exact)
+    gap = margin(result.network, c.x_exact, c.predicted_exact, expected_exact)
+    scale = max((abs(v) for v in c.x_float32), default=0.0)
+    logits = c.logits_float32
+    gap32 = (logits[c.predicted_exact] - logits[c.expected]) / scale if scale else 0.0
+    return {"expected_exact": expected_exact, "margin_exact": format_fraction(gap), "margin": float(gap),
+            "margin_float32": float(gap32)}
 
 
 def shown_counterexamples(result: CheckResult) -> tuple[list[dict[str, Any]], int]:

@@ -9,6 +9,7 @@ exactly 0 is "0 exactly"; a certified value is its digits with the enclosure's h
 
 from __future__ import annotations
 
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 NOT_COMPUTED = "not computed"
@@ -33,9 +34,16 @@ def measure_words(m: dict[str, Any] | None, *, ratio: bool = True, compact: bool
     return text + (f", 1 in {one_in:,.2f}" if ratio and one_in else "")
 
 
-def lower_bound_words(m: dict[str, Any]) -> str:
-    """An incomplete search's bound; "at least 0" is true but says nothing, so it is "not known"."""
-    return NOT_KNOWN if m["upper"] == 0 else f"at least {m['lower_exact']}"
+def lower_bound_words(m: dict[str, Any], *, compact: bool = False) -> str:
+    """An incomplete search's bound; "at least 0" is true but says nothing, so it is "not known".
+    compact: 6 significant digits rounded down, so that the shorter bound is still a bound."""
+    if m["upper"] == 0:
+        return NOT_KNOWN
+    if compact:
+        exact = Decimal(m["lower_exact"])
+        quantum = Decimal(1).scaleb(exact.adjusted() - 5)
+        return f"at least {exact.quantize(quantum, rounding=ROUND_FLOOR).normalize():g}"
+    return f"at least {m['lower_exact']}"
 
 
 def estimate_value_words(estimate: dict[str, Any]) -> str:
@@ -54,7 +62,16 @@ def error_rate_words(report: dict[str, Any], *, compact: bool = False) -> str:
     if report.get("error_rate") is not None:
         return measure_words(report["error_rate"], compact=compact)
     if report.get("error_rate_lower_bound") is not None:
-        return lower_bound_words(report["error_rate_lower_bound"])
+        return lower_bound_words(report["error_rate_lower_bound"], compact=compact)
     if report.get("error_rate_estimate"):
         return estimate_words(report["error_rate_estimate"], compact=compact)
     return NOT_COMPUTED
+
+
+def sampled_share_words(sampled: dict[str, Any]) -> str:
+    """A coverage estimate from samples: 'ESTIMATE f +- se of N sampled inputs'; none inside: the rule of three."""
+    if sampled["inside"] == 0:
+        return (f"none of {sampled['samples']:,} sampled inputs (an ESTIMATE: their share is probably below "
+                f"{3 / sampled['samples']:.2g}, the 95% rule of three)")
+    return (f"an ESTIMATED {sampled['fraction']:.4g} +- {sampled['standard_error']:.2g} of {sampled['samples']:,} "
+            "sampled inputs (not exact)")

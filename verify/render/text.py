@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from verify.render.digest import coverage_of, summarize_undecided
 from verify.render.rate import (
     NO_LOWER_BOUND, NOT_COMPUTED, NOT_KNOWN, estimate_value_words, estimate_words, lower_bound_words, measure_words,
+    sampled_share_words,
 )
 
 THIN = "cone too thin for a float32 witness"
@@ -31,8 +33,9 @@ def error_rate_lines(report: dict[str, Any]) -> list[str]:
         if tie is not None and tie["value"] > 0:
             strict = report["error_rate_strict"]
             strict_text = strict["exact"] if strict is not None else NOT_COMPUTED
-            lines.append(f"  tie measure: {tie['exact']} (probability that the top logit is shared exactly, where "
-                         f"torch.argmax picks the first); strict error rate: {strict_text} (ties counted as errors)")
+            lines.append(f"  tie measure: {tie['exact']} - the probability that the top logit is shared exactly by two "
+                         "indices (identically on a cone; torch.argmax then picks the first index)")
+            lines.append(f"  strict error rate: {strict_text} - the error rate with ties counted as errors")
         return lines
     bound = report.get("error_rate_lower_bound")
     if bound is not None and bound["upper"] == 0:
@@ -86,6 +89,35 @@ def counterexample_lines(report: dict[str, Any], verbosity: int) -> list[str]:
     return [head] + [f"    region {c['region']} [{c['piece']}]: {counterexample_text(c)}" for c in cex]
 
 
+def coverage_lines(report: dict[str, Any]) -> list[str]:
+    """For an incomplete search: how much of the input space the regions found cover."""
+    if report["complete"]:
+        return []
+    cover = coverage_of(report)
+    if cover["measure"] is not None:
+        return [f"  covered: {cover['regions']} region(s) of total measure {measure_words(cover['measure'], ratio=False)} "
+                "(exact); the rest is unexplored"]
+    sampled = cover.get("sampled")
+    if sampled:
+        return [f"  covered: {cover['regions']} region(s), holding {sampled_share_words(sampled)}"]
+    return []
+
+
+def undecided_lines(report: dict[str, Any], verbosity: int) -> list[str]:
+    """The undecided subtrees: by default counted and their depth range given (never a pattern cut
+    mid-string; the reports list them); with -v each in full."""
+    summary = summarize_undecided(report)
+    if not summary.count:
+        return []
+    low, high = min(summary.fixed_bits), max(summary.fixed_bits)
+    depth = f"{low}" if low == high else f"{low} to {high}"
+    head = (f"  undecided: {summary.count} region(s)/subtree(s), each a pattern prefix fixing {depth} of "
+            f"{summary.total_bits} neuron bits")
+    if verbosity <= 0:
+        return [head + " (listed in the reports; -v lists them here)"]
+    return [head + ":"] + [f"    {p or '(root)'}" for p in report["undecided"]]
+
+
 def summary_lines(report: dict[str, Any], verbosity: int = 0) -> list[str]:
     """The summary of one model: one line with -q (verbosity -1), a few by default, more with -v."""
     if verbosity < 0:
@@ -103,13 +135,9 @@ def summary_lines(report: dict[str, Any], verbosity: int = 0) -> list[str]:
         f"  regions: {len(report['regions'])}{'' if complete else ' (INCOMPLETE: ' + report['stop_reason'] + ')'}, "
         f"solver checks: {report['solver']['checks']}, {report['timing']['seconds']:.2f} s")
     lines += error_rate_lines(report)
+    lines += coverage_lines(report)
     lines += counterexample_lines(report, verbosity)
-    undecided = report["undecided"]
-    if undecided:
-        limit = len(undecided) if verbosity > 0 else 3
-        short = [p if len(p) <= 48 or verbosity > 0 else p[:45] + "..." for p in undecided[:limit]]
-        shown = ", ".join(short) + (" ..." if len(undecided) > limit else "")
-        lines.append(f"  undecided: {len(undecided)} region(s)/subtree(s): {shown}")
+    lines += undecided_lines(report, verbosity)
     if verbosity > 0:
         lines += [f"  note: {note}" for note in report.get("notes", [])]
     return lines
