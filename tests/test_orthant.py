@@ -187,3 +187,29 @@ def test_a_cone_with_a_lineality_space_is_measured_in_its_pointed_part() -> None
     assert geometry is not None and geometry.rank == 4
     m = geometry_measure(geometry)
     assert m is not None and m.lower <= mpf(1) / 120 <= m.upper and m.upper - m.lower < SUM_WIDTH
+
+
+def test_a_cone_the_quadrature_cannot_certify_leaves_a_certified_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: every third simplicial cone is reported uncertifiable. The model always
+    answers 0, so its error rate is exactly 3/4 (see test_cones_n3); the report must give an
+    interval that contains 3/4, never a point value, name the cones, and keep the verdict."""
+    import verify.geometry.orthant as orthant
+    from verify.check.claims import Verdict
+    from verify.check.pipeline import CheckOptions, check_model
+    from verify.corpus.handcrafted import weights_of
+
+    inner, calls = orthant.simplicial_measure, [0]
+
+    def flaky(rays):  # noqa: ANN001, ANN202
+        calls[0] += 1
+        return None if calls[0] % 3 == 0 else inner(rays)
+
+    monkeypatch.setattr(orthant, "simplicial_measure", flaky)
+    weights = weights_of([[1.0]], [[-0.5]], [[1.0], [0.5], [0.25], [0.0]], path="always_zero_1_4")
+    result = check_model(weights, CheckOptions(estimate_samples=0))
+    assert result.verdict is Verdict.REFUTED and result.search.complete
+    assert any(m is None for m in result.cone_measures)
+    error = result.error
+    assert error is not None and error.lower <= mpf(3) / 4 <= error.upper
+    assert error.upper - error.lower > mpf("1e-6")  # wide: the missing cones are bounded, not guessed
+    assert any("without a certified measure" in note for note in result.notes)

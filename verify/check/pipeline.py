@@ -21,7 +21,9 @@ from verify.geometry.planar import extreme_rays_2d, line_rays_in_cone_2d
 from verify.core.linear import Vector, sub
 from verify.core.weights import ModelWeights
 from verify.geometry import cone_measure
-from verify.geometry.measure import Measure, method_for, total
+from mpmath import mpf
+
+from verify.geometry.measure import Measure, method_for, total, working_precision
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
@@ -181,15 +183,25 @@ def evaluate_region(
     if n >= 3:
         # every cone's geometry comes from the cone grown once (search path, then the claim's cuts)
         geometry = claim_result.geometry
-        measure = None if geometry is None else geometry_measure(geometry)
         measured = [_measured(grown, n) if grown is not None else measured_cone(cone.constraints, n)
                     for grown, cone in zip(claim_result.grown, claim_result.cones)]
+        measure = _region_measure(geometry, [m for _, m in measured], n)
         return RegionOutcome(region, claim_result, measure, None, geometry,
                              cone_measures=tuple(m for _, m in measured), cone_geometries=tuple(g for g, _ in measured))
     rays = region_rays_2d(region) if n == 2 else None
     return RegionOutcome(region, claim_result, cone_measure(region.interior(), n), rays,
                          cone_measures=tuple(cone_measure(cone.constraints, n) for cone in claim_result.cones),
                          cone_geometries=tuple(None for _ in claim_result.cones))
+
+
+def _region_measure(geometry: ConeGeometry | None, pieces: list[Measure | None], n: int) -> Measure | None:
+    """The region's Gaussian mass. For n >= 4, where each cone costs certified quadrature, it is the
+    sum of its claim cones' masses: they split the region (the claim's pieces cover R^n up to the
+    measure-zero ties between inputs, and each piece of the region is cut by the predicted index),
+    so the region is not integrated a second time. For n <= 3 its own closed form."""
+    if n >= 4 and pieces and all(m is not None for m in pieces):
+        return total(pieces, method_for(n))  # type: ignore[arg-type]
+    return None if geometry is None else geometry_measure(geometry)
 
 
 def _measured(grown: GrowingCone, n: int) -> tuple[ConeGeometry | None, Measure | None]:
@@ -322,6 +334,21 @@ def check_model(
             error_strict = total(
                 (m for c, m in zip(cones, cone_measures) if ((not c.correct) or c.tied) and m is not None), method
             )
+    elif decided and n <= MAX_CERTIFIED_RANK:
+        # some cone's quadrature was not certified: the others bound the rate on both sides, since
+        # all the cones of a complete search split R^n, so the missing ones hold at most what is left
+        missing = [i for i, m in enumerate(cone_measures) if m is None]
+        known = [m for m in cone_measures if m is not None]
+        with working_precision():
+            rest = max(mpf(0), 1 - sum((m.lower for m in known), mpf(0)))
+            found = total((m for m in wrong if m is not None), method)
+            wrong_missing = any(not cones[i].correct for i in missing)
+            error = Measure(found.lower, found.upper + (rest if wrong_missing else mpf(0)), method)
+        notes.append(
+            f"{len(missing)} cone(s) without a certified measure (the quadrature gave up): the error rate is "
+            "the certified interval [lower, upper] bounding them by what the measured cones leave; cones: "
+            + ", ".join(f"{cones[i].region}:{cones[i].piece}" for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        )
     elif not decided:
         error_lower_bound = total((m for m in wrong if m is not None), method)
         notes.append(
