@@ -164,8 +164,12 @@ class SubtreeRegions:
         client: Any = None
         try:
             if self.scheduler.address is None:
-                cluster = LocalCluster(n_workers=self.scheduler.local_workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                try:
+                    cluster = LocalCluster(n_workers=self.scheduler.local_workers, threads_per_worker=1,
+                                           processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+                except RuntimeError as exc:
+                    raise InputError(f"--scheduler local:{self.scheduler.local_workers}: cannot start the local "
+                                     f"Dask cluster ({exc})") from exc
                 client = Client(cluster)
             else:
                 try:
