@@ -29,7 +29,7 @@ from verify.core.errors import InputError
 from verify.core.network import ExactRNN
 from verify.smt.solver import SolverStats
 
-EXTRA_HINT = "--scheduler needs Dask: install the extra 'distributed' (pip install 'verify[distributed]')"
+EXTRA_HINT = "--scheduler needs Dask: install the extra 'distributed' (pip install 'relu-verify[distributed]')"
 LOST_SCHEDULER = "the Dask scheduler was lost"
 WORKER_DIED = "a worker process died"
 RECONNECT_SECONDS = 30.0  # how long the client may try to reach a vanished scheduler before the run gives up
