@@ -115,7 +115,7 @@ def run_subtree(task: SubtreeTask) -> SubtreeResult:
     budget = options.budget
     if task.deadline is not None:
         if budget.clock() >= task.deadline:
-            return _undecided(task, budget.time_reason())
+            return undecided(task, budget.time_reason())
         # The user's time_budget stays for the stop reasons; the deadline is the parent's.
         options = replace(options, budget=replace(budget, deadline_at=task.deadline))
     evaluated = evaluate_regions(task.network, options, stats, prefix=task.prefix)
@@ -226,7 +226,7 @@ class ParallelRegions:
         results: list[SubtreeResult] = []
         reason = self._stop_reason()
         if reason:  # stopped before any work: start no process
-            results = [_undecided(t, reason) for t in tasks]
+            results = [undecided(t, reason) for t in tasks]
         elif tasks:
             workers = worker_count(self.jobs, len(tasks), cpus)
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker,
@@ -235,28 +235,7 @@ class ParallelRegions:
                 results = self._collect(pool, tasks, budget, deadline, stats)
             finally:
                 self._shut_down(pool)
-        for result in results:
-            stats.checks += result.stats.checks
-            stats.seconds += result.stats.seconds
-            stats.unknowns += result.stats.unknowns
-        results = sorted(results + _split_leftovers(split, network), key=lambda r: [not b for b in r.prefix])
-        k = max((len(p) for p in split.prefixes), default=0)
-        merged = merge(results, k, budget)
-        if budget.max_regions is not None and merged.state.stop_reason == budget.region_reason():
-            merged = self._as_sequential(merged, network, budget, deadline, stats)
-        return merged
-
-    def _as_sequential(self, merged: EvaluatedRegions, network: ExactRNN, budget: Budget,
-                       deadline: float | None, stats: SolverStats) -> EvaluatedRegions:
-        """The search state a sequential run stopped by `--max-regions` reports (the region past
-        the budget, the branches left pending, the nodes walked): the search alone, without
-        claims, re-run up to that region. Kept only if it stops where the merge did."""
-        search = RegionSearch(network, stats, budget=replace(budget, deadline_at=deadline), should_stop=self.stop)
-        for _ in search.run():
-            pass
-        if search.state.stop_reason != budget.region_reason() or search.state.regions != len(merged.outcomes):
-            return merged
-        return replace(merged, state=search.state)
+        return assemble(results, split, network, budget, deadline, stats, self.stop)
 
     def _stop_reason(self) -> str:
         return (self.stop() or "") if self.stop is not None else ""
@@ -277,7 +256,7 @@ class ParallelRegions:
                 try:
                     done[i] = future.result()
                 except BrokenProcessPool:  # a worker was killed from outside: nothing is known there
-                    done[i] = _undecided(tasks[i], "a worker process died")
+                    done[i] = undecided(tasks[i], "a worker process died")
             if finished:
                 self._report(list(done.values()), stats)
             reason = self._stop_reason()
@@ -285,7 +264,7 @@ class ParallelRegions:
                 reason = budget.time_reason()
         for future in pending:
             future.cancel()
-        return [done[i] if i in done else _undecided(tasks[i], reason) for i in range(len(tasks))]
+        return [done[i] if i in done else undecided(tasks[i], reason) for i in range(len(tasks))]
 
     def _shut_down(self, pool: ProcessPoolExecutor) -> None:
         """Terminate whatever still runs and reap every worker: none may outlive the call."""
@@ -307,6 +286,34 @@ class ParallelRegions:
             self.on_region(regions, checks)
 
 
+def assemble(results: list[SubtreeResult], split: Split, network: ExactRNN, budget: Budget,
+             deadline: float | None, stats: SolverStats, stop: StopCheck | None) -> EvaluatedRegions:
+    """What the sequential search gives, from one result per subtree of `split` (any executor)."""
+    for result in results:
+        stats.checks += result.stats.checks
+        stats.seconds += result.stats.seconds
+        stats.unknowns += result.stats.unknowns
+    results = sorted(results + _split_leftovers(split, network), key=lambda r: [not b for b in r.prefix])
+    k = max((len(p) for p in split.prefixes), default=0)
+    merged = merge(results, k, budget)
+    if budget.max_regions is not None and merged.state.stop_reason == budget.region_reason():
+        merged = _as_sequential(merged, network, budget, deadline, stats, stop)
+    return merged
+
+
+def _as_sequential(merged: EvaluatedRegions, network: ExactRNN, budget: Budget,
+                   deadline: float | None, stats: SolverStats, stop: StopCheck | None) -> EvaluatedRegions:
+    """The search state a sequential run stopped by `--max-regions` reports (the region past
+    the budget, the branches left pending, the nodes walked): the search alone, without
+    claims, re-run up to that region. Kept only if it stops where the merge did."""
+    search = RegionSearch(network, stats, budget=replace(budget, deadline_at=deadline), should_stop=stop)
+    for _ in search.run():
+        pass
+    if search.state.stop_reason != budget.region_reason() or search.state.regions != len(merged.outcomes):
+        return merged
+    return replace(merged, state=search.state)
+
+
 def _split_leftovers(split: Split, network: ExactRNN) -> list[SubtreeResult]:
     """The subtrees the split search left undecided, as results with no region."""
     reason = split.state.stop_reason or "the solver answered unknown on a region query"
@@ -318,7 +325,8 @@ def _split_leftovers(split: Split, network: ExactRNN) -> list[SubtreeResult]:
     return leftovers
 
 
-def _undecided(task: SubtreeTask, reason: str) -> SubtreeResult:
+def undecided(task: SubtreeTask, reason: str) -> SubtreeResult:
+    """A subtree nothing is known about (not run, stopped, or its worker died)."""
     text = pattern_text(task.prefix, task.network.hidden_size)
     state = SearchState(stop_reason=reason, undecided_prefixes=[text])
     return SubtreeResult(task.prefix, EvaluatedRegions([], [], [], state), SolverStats())

@@ -57,6 +57,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "is a terminal)")
     p.add_argument("--jobs", type=count_arg, default=1, metavar="N",
                    help="split the region search over N local processes (same results as 1)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="run the subtrees on Dask: local:N (a local cluster of N worker processes) or a scheduler "
+                        "address such as tcp://HOST:8786 (needs the extra 'distributed'; same results as --jobs 1)")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="write each finished subtree here, durably (one model only); see --resume")
+    p.add_argument("--resume", action="store_true",
+                   help="with --checkpoint: continue the run saved there (refused if model, claim or options differ)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
     p.add_argument("--cross-check", action="store_true",
                    help="Z3 re-decides every region query that exact geometry decides (slower; any disagreement "
@@ -75,6 +82,9 @@ class CheckSettings:
     max_counterexamples: int
     jobs: int
     cross_check: bool = False
+    scheduler: str | None = None
+    checkpoint: str | None = None
+    resume: bool = False
 
     def options(self) -> CheckOptions:
         timeout_ms = None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
@@ -101,9 +111,26 @@ def settings_from(args: argparse.Namespace) -> CheckSettings:
     jobs = getattr(args, "jobs", 1)
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
+    scheduler = getattr(args, "scheduler", None)
+    checkpoint = getattr(args, "checkpoint", None)
+    resume = getattr(args, "resume", False)
+    if scheduler is not None:
+        from verify.check.distributed import Scheduler, require_dask
+
+        Scheduler.parse(scheduler)
+        require_dask()
+    elif checkpoint is not None and jobs > 1:  # --jobs N with a checkpoint runs on a local Dask cluster
+        from verify.check.distributed import require_dask
+
+        require_dask()
+    if resume and checkpoint is None:
+        raise InputError("--resume needs --checkpoint DIR")
+    if checkpoint is not None and len(getattr(args, "models", None) or []) != 1:
+        raise InputError("--checkpoint takes exactly one MODEL")
     return CheckSettings(claim=args.claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
                          query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs,
-                         cross_check=getattr(args, "cross_check", False))
+                         cross_check=getattr(args, "cross_check", False), scheduler=scheduler,
+                         checkpoint=checkpoint, resume=resume)
 
 
 def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | None = None,
@@ -116,11 +143,32 @@ def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | N
     enabled = args.progress if getattr(args, "progress", None) is not None else io.stderr.isatty()
     progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
     try:
-        result = run_check_model(weights, options, jobs=settings.jobs, progress=progress,
-                                 stop=None if stop is None else stop.flag)
+        if settings.scheduler is not None or settings.checkpoint is not None:
+            result = _check_on_subtrees(weights, options, settings, progress, None if stop is None else stop.flag)
+        else:
+            result = run_check_model(weights, options, jobs=settings.jobs, progress=progress,
+                                     stop=None if stop is None else stop.flag)
     finally:
         progress.close()
     return result, build_report(result)
+
+
+def _check_on_subtrees(weights: Any, options: CheckOptions, settings: CheckSettings, progress: Progress,
+                       flag: Any) -> CheckResult:
+    """--scheduler / --checkpoint: the subtrees on Dask (or here, --jobs 1 without --scheduler), saved if asked."""
+    from verify.check.distributed import Scheduler, SubtreeRegions
+    from verify.check.pipeline import check_model
+
+    scheduler = Scheduler.parse(settings.scheduler) if settings.scheduler is not None else None
+    if scheduler is None and settings.jobs > 1:
+        scheduler = Scheduler(None, settings.jobs)
+    jobs = settings.jobs
+    if scheduler is not None:  # about 8 subtrees per worker; a remote cluster's size is not known here
+        jobs = scheduler.local_workers or max(jobs, 8)
+    source = SubtreeRegions(scheduler, Path(settings.checkpoint) if settings.checkpoint else None,
+                            resume=settings.resume, split_jobs=jobs,
+                            on_region=progress, stop=flag)
+    return check_model(weights, options, on_region=progress, stop=flag, region_source=source)
 
 
 @dataclass(frozen=True)
