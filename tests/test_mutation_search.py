@@ -293,6 +293,7 @@ def _queries_by_region(model: str) -> dict[str, list[tuple[str, str, tuple[Const
     from verify.formats import load_weights
 
     result = check_model(load_weights(model), CheckOptions(collect_queries=True, estimate_samples=0))
+    assert all(q.n == 2 for o in result.regions for q in o.claim.queries)  # both models read 2 inputs
     return {o.region.pattern_text: [(q.name, q.expected.value, q.constraints, q.any_of is not None)
                                     for q in o.claim.queries] for o in result.regions}
 
