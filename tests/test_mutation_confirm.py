@@ -420,6 +420,8 @@ def test_a_claim_stopped_by_an_interrupted_solver_alone_says_interrupted(monkeyp
     runs = list(interrupted_runs(monkeypatch, False))
     assert runs
     assert all(e.state.stop_reason == "interrupted" for e in runs)
+    # the stopped region's claim says why in its own note (the report's per-region "note")
+    assert all([o.claim.note for o in e.outcomes if o.claim.stopped] == ["interrupted"] for e in runs)
 
 
 def test_a_claim_stopped_by_the_deadline_names_the_time_budget(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -433,4 +435,5 @@ def test_a_claim_stopped_by_the_deadline_names_the_time_budget(monkeypatch) -> N
         if fault.fired and any(o.claim.stopped for o in evaluated.outcomes):
             hits += 1
             assert evaluated.state.stop_reason == "time budget of 30 s reached"
+            assert {o.claim.note for o in evaluated.outcomes if o.claim.stopped} == {"time budget"}
     assert hits > 0

@@ -293,6 +293,7 @@ def _queries_by_region(model: str) -> dict[str, list[tuple[str, str, tuple[Const
     from verify.formats import load_weights
 
     result = check_model(load_weights(model), CheckOptions(collect_queries=True, estimate_samples=0))
+    assert all(q.n == 2 for o in result.regions for q in o.claim.queries)  # both models read 2 inputs
     return {o.region.pattern_text: [(q.name, q.expected.value, q.constraints, q.any_of is not None)
                                     for q in o.claim.queries] for o in result.regions}
 
@@ -417,7 +418,7 @@ def test_a_violation_on_the_region_boundary_only() -> None:
     verdict, cones, boundary = cones_of(hand_region([Constraint((F(0), F(1)), Op.GE)], [(0, 0), (0, 1)]))
     assert verdict is Verdict.REFUTED
     assert cones == [("x0 > x1", 1, 1, False), ("x1 > x0", 0, 1, False)]
-    assert [(v.piece, v.target) for v in boundary] == [("x0 > x1", 1)]
+    assert [(v.region, v.piece, v.target) for v in boundary] == [(0, "x0 > x1", 1)]
     point = boundary[0].point
     assert point[1] == 0 and point[0] > 0
 
@@ -500,3 +501,22 @@ def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise() -> No
     plain._solver = Failing(plain, interrupt=False)  # type: ignore[assignment]
     with pytest.raises(z3.Z3Exception):
         plain.check()
+
+
+def test_an_undecided_violation_query_leaves_the_other_pieces_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The argmax network on R^2 asks: [x0 > x1] interior, [x0 > x1] violation, [x1 > x0] interior,
+    [x1 > x0] violation, argmax=x0, argmax=x1. Query 2 answers unknown: the first piece stays
+    undecided, the second is still split and its wrong cone found, so the region is refuted."""
+    real = ExactSolver.check
+    calls: list[int] = []
+
+    def check(self: ExactSolver) -> Answer:
+        calls.append(1)
+        return self._unknown("canceled") if len(calls) == 2 else real(self)
+
+    monkeypatch.setattr(ExactSolver, "check", check)
+    result = check_region(hand_region([], [(1, 0), (0, 1)]), KthArgmaxClaim(2), SolverStats())
+    assert len(calls) == 6 and result.undecided and not result.stopped
+    assert result.note == "solver unknown (canceled)"
+    assert result.verdict is Verdict.REFUTED
+    assert [(c.piece, c.target, c.predicted) for c in result.cones] == [("x1 > x0", 0, 1)]
