@@ -224,3 +224,21 @@ def test_argmedian_is_the_2nd_argmax_claim_for_three_inputs() -> None:
     _, median_rate, _ = exact_rate(weights, "argmedian")
     _, second_rate, _ = exact_rate(weights, "2nd-argmax")
     assert median_rate == second_rate
+
+
+@pytest.mark.parametrize("claim", ["argmax", "argmedian", "2nd-argmax"])
+def test_a_one_output_regression_model_meets_a_classification_claim_in_one_line(tmp_path: Path, claim: str) -> None:
+    import io
+
+    import torch
+
+    from verify.cli.main import main
+
+    path = tmp_path / "median_4_3.pth"
+    torch.save({"rnn.weight_ih_l0": torch.ones(4, 1), "rnn.weight_hh_l0": torch.zeros(4, 4),
+                "linear.weight": torch.ones(1, 4)}, path)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["check", str(path), "--claim", claim], stdout=out, stderr=err)
+    lines = err.getvalue().strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err.getvalue()
+    assert "1 output" in lines[0] and "regression" in lines[0] and "classification" in lines[0]
