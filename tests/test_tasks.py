@@ -242,3 +242,18 @@ def test_a_one_output_regression_model_meets_a_classification_claim_in_one_line(
     lines = err.getvalue().strip().splitlines()
     assert code == 2 and len(lines) == 1 and "Traceback" not in err.getvalue()
     assert "1 output" in lines[0] and "regression" in lines[0] and "classification" in lines[0]
+
+
+def test_the_vnnlib_export_writes_argmedian_orderings_and_refuses_argoutlier(tmp_path: Path) -> None:
+    import io
+
+    from verify.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["export", str(M43), "--claim", "argoutlier", "--vnnlib", str(tmp_path / "o")], stdout=out, stderr=err)
+    assert code == 2 and len(err.getvalue().strip().splitlines()) == 1 and "argoutlier" in err.getvalue()
+    code = main(["export", str(M43), "--claim", "argmedian", "--vnnlib", str(tmp_path / "m")],
+                stdout=io.StringIO(), stderr=io.StringIO())
+    files = sorted(p.name for p in (tmp_path / "m" / "vnnlib").iterdir())
+    # n = 3, median = 2nd largest: one property per ordered choice of the top two, 3 * 2 = 6.
+    assert code == 0 and len(files) == 6

@@ -87,6 +87,10 @@ class KthArgmaxClaim:
             f"{'largest' if self.k == 1 else self.name.split('-')[0] + ' largest'} coordinate of x"
         )
 
+    def order_k(self, n: int) -> int | None:
+        """The k of "the k-th largest input" at length n (None: not an order claim)."""
+        return self.k
+
     def length_problem(self, n: int) -> str | None:
         """Why a sequence of length n cannot carry this claim (None: it can)."""
         return None if self.k <= n else f"the {self.name} claim needs a sequence length of at least {self.k}"
@@ -135,6 +139,9 @@ class ArgmedianClaim:
     @staticmethod
     def k_for(n: int) -> int:
         return (n + 1) // 2
+
+    def order_k(self, n: int) -> int | None:
+        return self.k_for(n)
 
     def length_problem(self, n: int) -> str | None:
         if n % 2 == 0:
@@ -187,6 +194,9 @@ class ArgoutlierClaim:
     def statement(self) -> str:
         return ("for every input x in R^n whose largest |x_i - mean(x)| is attained once, argmax(logits(x)) "
                 "(first maximal index, as torch.argmax) is the position of that coordinate")
+
+    def order_k(self, n: int) -> int | None:
+        return None  # not an order claim: its pieces compare distances to the mean
 
     def length_problem(self, n: int) -> str | None:
         if n < 3:
