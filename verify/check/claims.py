@@ -15,7 +15,7 @@ from enum import IntEnum
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from verify.core.claim import ClaimPiece, KthArgmaxClaim
+from verify.core.claim import Claim, ClaimPiece
 from verify.core.linear import Constraint, Op, Vector, is_zero, sub
 from verify.check.regions import GEOMETRY_MAX_N, Region
 from verify.geometry.integer_cone import GrowingCone, idot, integer_direction
@@ -147,7 +147,7 @@ def _witness(cone: GrowingCone) -> tuple[Fraction, ...]:
 
 def check_region(
     region: Region,
-    claim: KthArgmaxClaim,
+    claim: Claim,
     stats: SolverStats,
     *,
     collect_queries: bool = False,
@@ -369,7 +369,7 @@ def _hints_violation(cone: GrowingCone, beats: Sequence[Constraint] | None) -> b
         idot(a, l) != 0 for a in normals for l in cone.lineality)
 
 
-def _boundary_point(region: Region, claim: KthArgmaxClaim, label: str, stats: SolverStats,
+def _boundary_point(region: Region, claim: Claim, label: str, stats: SolverStats,
                     limits: QueryLimits) -> tuple[Fraction, ...] | None:
     """Z3's point on the region's boundary where `label`'s target loses, from the region's own
     closed queries in a fresh solver (so the point never depends on other regions' queries)."""

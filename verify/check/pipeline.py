@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region
-from verify.core.claim import KthArgmaxClaim
+from verify.core.claim import Claim, KthArgmaxClaim
 from verify.check.float32_band import float32_uncertain_measure
 from verify.check.counterexamples import Counterexample, confirm, interior_point
 from verify.formats.torch_model import Float32Model
@@ -66,7 +66,7 @@ class StopFlag:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    claim: KthArgmaxClaim = KthArgmaxClaim(2)
+    claim: Claim = KthArgmaxClaim(2)
     budget: Budget = Budget()
     collect_queries: bool = False
     timeout_ms: int | None = 10_000  # per query; None: up to the remaining time budget
@@ -104,7 +104,7 @@ class CheckResult:
     weights: ModelWeights
     network: ExactRNN
     standardized: Standardized
-    claim: KthArgmaxClaim
+    claim: Claim
     verdict: Verdict
     regions: list[RegionOutcome]
     cones: list[Cone]
@@ -358,7 +358,7 @@ def check_model(
     error_estimate = None
     if error is None and options.estimate_samples > 0:
         error_estimate = sample_error_rate(
-            weights, options.estimate_samples, seed=options.estimate_seed, k=options.claim.k
+            weights, options.estimate_samples, seed=options.estimate_seed, claim=options.claim
         )
         notes.append(
             "no exact error rate (search incomplete, or cones of rank >= 6 or not certified by quadrature): "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from verify.formats.torch_model import build_module
+from verify.core.claim import Claim
 from verify.core.weights import ModelWeights
 
 
@@ -21,7 +22,7 @@ class SampleEstimate:
     errors: int
     seconds: float
     seed: int
-    k: int = 2
+    k: int | None = 2  # the k-th argmax task; None for a task without one k (argmedian, argoutlier)
 
     @property
     def rate(self) -> float:
@@ -43,17 +44,25 @@ def kth_argmax_targets(x: torch.Tensor, k: int) -> torch.Tensor:
     return order[:, k - 1]
 
 
+def claim_targets(x: torch.Tensor, claim: Claim) -> torch.Tensor:
+    """The claim's right answers for a batch of inputs (its task's training targets)."""
+    return torch.from_numpy(claim.targets(x.detach().numpy())).to(torch.long)
+
+
 def sample_error_rate(
-    weights: ModelWeights, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2
+    weights: ModelWeights, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2,
+    claim: Claim | None = None,
 ) -> SampleEstimate:
-    """Count float32 misclassifications on i.i.d. standard normal inputs, batched."""
+    """Count float32 misclassifications on i.i.d. standard normal inputs, batched (the k-th argmax
+    task, or `claim`'s task when given)."""
     return sample_module_error_rate(build_module(weights), weights.seq_len, samples, seed=seed,
-                                    batch_size=batch_size, k=k)
+                                    batch_size=batch_size, k=k, claim=claim)
 
 
 @torch.no_grad()
 def sample_module_error_rate(
-    module: torch.nn.Module, n: int, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2
+    module: torch.nn.Module, n: int, samples: int, *, seed: int = 0, batch_size: int = 1 << 18, k: int = 2,
+    claim: Claim | None = None,
 ) -> SampleEstimate:
     """The same count on any (batch, n) -> logits module: the forward pass training evaluates with."""
     generator = torch.Generator().manual_seed(seed)
@@ -63,6 +72,8 @@ def sample_module_error_rate(
         size = min(batch_size, samples - done)
         x = torch.randn(size, n, generator=generator, dtype=torch.float32)
         predicted = module(x).argmax(dim=1)
-        errors += int((predicted != kth_argmax_targets(x, k)).sum())
+        targets = kth_argmax_targets(x, k) if claim is None else claim_targets(x, claim)
+        errors += int((predicted != targets).sum())
         done += size
-    return SampleEstimate(samples=done, errors=errors, seconds=time.perf_counter() - start, seed=seed, k=k)
+    return SampleEstimate(samples=done, errors=errors, seconds=time.perf_counter() - start, seed=seed,
+                          k=k if claim is None else claim.k)

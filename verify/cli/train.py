@@ -1,4 +1,4 @@
-"""`verify train`: train a 2nd-argmax RNN with AlgZoo's recipe, save it with a model card, optionally check it.
+"""`verify train [--task TASK]`: train an AlgZoo classification RNN with AlgZoo's recipe, save it with a model card, optionally check it.
 
 Exit codes: 0 trained (and, with --check, proved), 1 refuted, 3 unknown, 2 bad input.
 """
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.cli.common import ExitCode, Io, count_arg, exit_code_for
+from verify.core.claim import CLAIM_NAMES, DEFAULT_CLAIM, claim_from_name
 from verify.core.errors import InputError
 from verify.corpus.training import TrainConfig, card_path, save, train
 from verify.render.progress import ProgressBar
@@ -25,10 +26,13 @@ TRAIN_EXIT_CODES = """exit codes:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("train", help="train a 2nd-argmax RNN (AlgZoo recipe, reproducible on the CPU)",
+    p = sub.add_parser("train", help="train an AlgZoo task RNN (AlgZoo recipe, reproducible on the CPU)",
                        epilog=TRAIN_EXIT_CODES)
     p.add_argument("--hidden-size", type=int, required=True, metavar="D", help="hidden neurons d")
     p.add_argument("--seq-len", type=int, required=True, metavar="N", help="sequence length n (>= 2)")
+    p.add_argument("--task", choices=sorted(CLAIM_NAMES), default=DEFAULT_CLAIM,
+                   help="the task, one of the claims (default 2nd-argmax; argmedian needs an odd --seq-len, "
+                        "argoutlier at least 3)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the initial weights and the data")
     p.add_argument("--sequences", type=count_arg, default=1 << 20, metavar="K",
                    help="training sequences (steps = K / batch size; default 2^20)")
@@ -64,11 +68,11 @@ def run_train(args: argparse.Namespace, io: Io) -> int:
         raise InputError(f"--seed must be at most {MAX_SEED}, got {args.seed}")
     config = TrainConfig(
         hidden_size=args.hidden_size, seq_len=args.seq_len, seed=args.seed, sequences=args.sequences,
-        batch_size=args.batch_size, eval_samples=args.eval_samples,
+        batch_size=args.batch_size, eval_samples=args.eval_samples, task=args.task,
     )
     config.validate()
     enabled = args.progress if args.progress is not None else io.stderr.isatty()
-    bar = _Bar(bool(enabled), io, f"train M_{{{config.hidden_size},{config.seq_len}}}")
+    bar = _Bar(bool(enabled), io, f"train {config.task} M_{{{config.hidden_size},{config.seq_len}}}")
     try:
         result = train(config, on_step=bar)
     finally:
@@ -76,23 +80,24 @@ def run_train(args: argparse.Namespace, io: Io) -> int:
     card = save(result, out)
     acc = card["sampled_accuracy"]
     io.out(f"wrote {out} (sha256 {card['sha256'][:12]}) and {card_path(out)}")
-    io.out(f"  M_{{{config.hidden_size},{config.seq_len}}}, {card['n_params']} params, seed {config.seed}: "
+    io.out(f"  {config.task} M_{{{config.hidden_size},{config.seq_len}}}, {card['n_params']} params, seed {config.seed}: "
            f"{config.steps} steps x {config.batch_size} in {result.seconds:.1f} s, final loss {result.final_loss:.4g}")
     io.out(f"  sampled accuracy {acc['value']:.6f} +- {acc['standard_error']:.2g} (1 s.e., ESTIMATE from "
            f"{acc['samples']:,} samples, {result.evaluation.samples_per_second:,.0f} samples/s)")
     if not args.check:
         return ExitCode.PROVED
-    return _check_and_record(out, card, io)
+    return _check_and_record(out, card, io, config.task)
 
 
-def _check_and_record(out: Path, card: dict[str, Any], io: Io) -> int:
+def _check_and_record(out: Path, card: dict[str, Any], io: Io, task: str) -> int:
     """Run the exact check on the saved file and add its verdict and error rate to the card."""
-    from verify.check.pipeline import check_model
+    from verify.check.pipeline import CheckOptions, check_model
     from verify.cli.check import summary_lines
     from verify.formats import load_weights
     from verify.render.json_report import build_report
 
-    report = build_report(check_model(load_weights(out)))
+    weights = load_weights(out)
+    report = build_report(check_model(weights, CheckOptions(claim=claim_from_name(task, weights.seq_len))))
     card["expected_verdict"] = report["verdict"]
     err = report["error_rate"]
     card["expected_error_rate"] = None if err is None else ("0" if err["upper"] == 0 else err["exact"])

@@ -1,9 +1,15 @@
-"""What a claim says, and the one registry of claim names.
+"""What a claim says, and the one registry of claim names (the AlgZoo classification tasks).
 
-A claim splits the input space into *pieces*, open order cones on which the right answer is one
-fixed index. This module only states claims; `verify.check.claims` decides them on regions.
-Every command, the manifest, the pytest plugin and the model cards name claims through
-`CLAIM_NAMES` / `claim_from_name`, so a new claim is added here once.
+A claim splits the input space into *pieces*, open polyhedral cones on which the right answer is
+one fixed index. This module only states claims; `verify.check.claims` decides them on regions.
+Every command, the manifest, the pytest plugin, `verify train --task` and the model cards name
+claims through `CLAIM_NAMES` / `claim_from_name`, so a new task is added here once.
+
+Tasks (AlgZoo's definitions; the prediction is always torch.argmax's first maximal logit):
+  2nd-argmax  position of the 2nd largest input (k-th order claim, k = 2)
+  argmax      position of the largest input (k = 1)
+  argmedian   position of the median, n odd (k-th order claim, k = (n + 1) / 2)
+  argoutlier  argmax_i |x_i - mean(x)|, first index on ties (as torch.argmax)
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence, Union
+
+import numpy as np
 
 from verify.core.errors import InputError
-from verify.core.linear import Constraint, Op, sub, unit
+from verify.core.linear import Constraint, Op, Vector, sub, unit
 
 CLAIM_KS: dict[str, int] = {"2nd-argmax": 2, "argmax": 1}  # name -> k of "the k-th largest input"
-CLAIM_NAMES: tuple[str, ...] = tuple(CLAIM_KS)
 DEFAULT_CLAIM = "2nd-argmax"
 _NAME_OF_K = {k: name for name, k in CLAIM_KS.items()}
 
@@ -31,6 +38,33 @@ class ClaimPiece:
     constraints: tuple[Constraint, ...]
 
 
+def _order_pieces(n: int, k: int) -> list[ClaimPiece]:
+    """One piece per choice of the k largest positions in order; the rest are below them."""
+    result = []
+    for top in itertools.permutations(range(n), k):
+        rest = [j for j in range(n) if j not in top]
+        constraints = [Constraint(sub(unit(n, a), unit(n, b)), Op.GT) for a, b in zip(top, top[1:])]
+        constraints += [Constraint(sub(unit(n, top[-1]), unit(n, j)), Op.GT) for j in rest]
+        label = " > ".join(f"x{a}" for a in top) + (" > rest" if rest else "")
+        result.append(ClaimPiece(label=label, target=top[-1], constraints=tuple(constraints)))
+    return result
+
+
+def _kth_well_defined(x: Sequence[float | Fraction], k: int) -> bool:
+    values = sorted(x, reverse=True)
+    return all(values[i] > values[i + 1] for i in range(min(k, len(values) - 1)))
+
+
+def _kth_expected(x: Sequence[float | Fraction], k: int) -> int:
+    order = sorted(range(len(x)), key=lambda i: (-x[i], i))
+    return order[k - 1]
+
+
+def _kth_targets(x: np.ndarray, k: int) -> np.ndarray:
+    """Row-wise position of the k-th largest (stable: the earlier index first on ties)."""
+    return np.argsort(-np.asarray(x, dtype=np.float64), axis=1, kind="stable")[:, k - 1]
+
+
 @dataclass(frozen=True)
 class KthArgmaxClaim:
     """"The first maximal logit is at the position of the k-th largest input" (k=2: AlgZoo's task)."""
@@ -42,6 +76,10 @@ class KthArgmaxClaim:
         return _NAME_OF_K.get(self.k, f"{self.k}th-argmax")
 
     @property
+    def task(self) -> str:
+        return f"position of the {'largest' if self.k == 1 else self.name.split('-')[0] + ' largest'} input"
+
+    @property
     def statement(self) -> str:
         return (
             f"for every input x in R^n with pairwise distinct coordinates, argmax(logits(x)) "
@@ -49,28 +87,170 @@ class KthArgmaxClaim:
             f"{'largest' if self.k == 1 else self.name.split('-')[0] + ' largest'} coordinate of x"
         )
 
+    def order_k(self, n: int) -> int | None:
+        """The k of "the k-th largest input" at length n (None: not an order claim)."""
+        return self.k
+
+    def length_problem(self, n: int) -> str | None:
+        """Why a sequence of length n cannot carry this claim (None: it can)."""
+        return None if self.k <= n else f"the {self.name} claim needs a sequence length of at least {self.k}"
+
     def pieces(self, n: int) -> list[ClaimPiece]:
-        """One piece per choice of the k largest positions in order; the rest are below them."""
         if not 1 <= self.k <= n:
             raise ValueError(f"the {self.name} claim needs n >= {self.k}")
-        result = []
-        for top in itertools.permutations(range(n), self.k):
-            rest = [j for j in range(n) if j not in top]
-            constraints = [Constraint(sub(unit(n, a), unit(n, b)), Op.GT) for a, b in zip(top, top[1:])]
-            constraints += [Constraint(sub(unit(n, top[-1]), unit(n, j)), Op.GT) for j in rest]
-            label = " > ".join(f"x{a}" for a in top) + (" > rest" if rest else "")
-            result.append(ClaimPiece(label=label, target=top[-1], constraints=tuple(constraints)))
-        return result
+        return _order_pieces(n, self.k)
 
     def well_defined(self, x: Sequence[float | Fraction]) -> bool:
         """The k largest coordinates are strictly ordered and strictly above the rest."""
-        values = sorted(x, reverse=True)
-        return all(values[i] > values[i + 1] for i in range(min(self.k, len(values) - 1)))
+        return _kth_well_defined(x, self.k)
 
     def expected(self, x: Sequence[float | Fraction]) -> int:
         """The right answer at a point (ties broken by position; callers avoid ties)."""
-        order = sorted(range(len(x)), key=lambda i: (-x[i], i))
-        return order[self.k - 1]
+        return _kth_expected(x, self.k)
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        """The right answers of a (batch, n) array of inputs, for sampling and training."""
+        return _kth_targets(x, self.k)
+
+
+@dataclass(frozen=True)
+class ArgmedianClaim:
+    """"The first maximal logit is at the position of the median input" (n odd): the k-th order
+    claim with k = (n + 1) / 2, which depends on the sequence length, hence its own class."""
+
+    @property
+    def name(self) -> str:
+        return "argmedian"
+
+    @property
+    def k(self) -> None:
+        """No fixed k: it is (n + 1) / 2 for each sequence length n (see `k_for`)."""
+        return None
+
+    @property
+    def task(self) -> str:
+        return "position of the median input (n odd)"
+
+    @property
+    def statement(self) -> str:
+        return ("for every input x in R^n (n odd) with pairwise distinct coordinates, argmax(logits(x)) "
+                "(first maximal index, as torch.argmax) is the position of the median coordinate of x")
+
+    @staticmethod
+    def k_for(n: int) -> int:
+        return (n + 1) // 2
+
+    def order_k(self, n: int) -> int | None:
+        return self.k_for(n)
+
+    def length_problem(self, n: int) -> str | None:
+        if n % 2 == 0:
+            return f"the argmedian claim needs an odd sequence length (the median of {n} inputs is no input), got {n}"
+        return None
+
+    def pieces(self, n: int) -> list[ClaimPiece]:
+        problem = self.length_problem(n)
+        if problem:
+            raise ValueError(problem)
+        return _order_pieces(n, self.k_for(n))
+
+    def well_defined(self, x: Sequence[float | Fraction]) -> bool:
+        return len(x) % 2 == 1 and _kth_well_defined(x, self.k_for(len(x)))
+
+    def expected(self, x: Sequence[float | Fraction]) -> int:
+        return _kth_expected(x, self.k_for(len(x)))
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        return _kth_targets(x, self.k_for(np.shape(x)[1]))
+
+
+def _centred(n: int, i: int) -> Vector:
+    """n * (x_i - mean(x)) as a linear form: integer coefficients."""
+    return tuple(Fraction(n * (k == i) - 1) for k in range(n))
+
+
+@dataclass(frozen=True)
+class ArgoutlierClaim:
+    """"The first maximal logit is at argmax_i |x_i - mean(x)|" (AlgZoo's argoutlier).
+
+    Piecewise linear like the order claims: on the open cone where x_t lies strictly farther from
+    the mean than every other x_j, on the side s (s = sign of x_t - mean), the answer is t. The
+    2n cones (t, s) cover R^n up to the measure-zero ties |x_t - m| = |x_j - m|. For n = 2 every
+    input is such a tie (both inputs are equally far from their mean), so n >= 3."""
+
+    @property
+    def name(self) -> str:
+        return "argoutlier"
+
+    @property
+    def k(self) -> None:
+        return None
+
+    @property
+    def task(self) -> str:
+        return "position of the input farthest from the mean"
+
+    @property
+    def statement(self) -> str:
+        return ("for every input x in R^n whose largest |x_i - mean(x)| is attained once, argmax(logits(x)) "
+                "(first maximal index, as torch.argmax) is the position of that coordinate")
+
+    def order_k(self, n: int) -> int | None:
+        return None  # not an order claim: its pieces compare distances to the mean
+
+    def length_problem(self, n: int) -> str | None:
+        if n < 3:
+            return ("the argoutlier claim needs a sequence length of at least 3 (two inputs are always "
+                    "equally far from their mean)")
+        return None
+
+    def pieces(self, n: int) -> list[ClaimPiece]:
+        problem = self.length_problem(n)
+        if problem:
+            raise ValueError(problem)
+        result = []
+        for t in range(n):
+            for sign, word in ((1, "above"), (-1, "below")):
+                far = tuple(sign * v for v in _centred(n, t))  # n * |x_t - m| on this side
+                constraints = []
+                for j in range(n):
+                    if j == t:
+                        continue
+                    other = _centred(n, j)
+                    constraints.append(Constraint(sub(far, other), Op.GT))
+                    constraints.append(Constraint(tuple(a + b for a, b in zip(far, other)), Op.GT))
+                result.append(ClaimPiece(label=f"x{t} farthest, {word} the mean", target=t,
+                                         constraints=tuple(constraints)))
+        return result
+
+    @staticmethod
+    def _distances(x: Sequence[float | Fraction]) -> list[Fraction]:
+        exact = [Fraction(v) for v in x]
+        total = sum(exact, Fraction(0))
+        return [abs(len(exact) * v - total) for v in exact]  # n * |x_i - mean|, exactly
+
+    def well_defined(self, x: Sequence[float | Fraction]) -> bool:
+        distances = self._distances(x)
+        return len(x) >= 3 and distances.count(max(distances)) == 1
+
+    def expected(self, x: Sequence[float | Fraction]) -> int:
+        distances = self._distances(x)
+        return distances.index(max(distances))
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        values = np.asarray(x, dtype=np.float64)
+        return np.abs(values - values.mean(axis=1, keepdims=True)).argmax(axis=1)
+
+
+Claim = Union[KthArgmaxClaim, ArgmedianClaim, ArgoutlierClaim]
+
+CLAIMS: dict[str, Callable[[], Claim]] = {
+    "2nd-argmax": lambda: KthArgmaxClaim(2),
+    "argmax": lambda: KthArgmaxClaim(1),
+    "argmedian": ArgmedianClaim,
+    "argoutlier": ArgoutlierClaim,
+}
+CLAIM_NAMES: tuple[str, ...] = tuple(CLAIMS)
 
 
 def first_argmax(values: Sequence[Fraction | float]) -> int:
@@ -81,16 +261,17 @@ def first_argmax(values: Sequence[Fraction | float]) -> int:
     return best
 
 
-def claim_from_name(name: str, n: int | None = None, *, where: str = "") -> KthArgmaxClaim:
+def claim_from_name(name: str, n: int | None = None, *, where: str = "") -> Claim:
     """The claim called `name`; with `n`, also check that a sequence of length n can satisfy it.
 
     Raises a one-line InputError naming the valid claims, or the sequence length needed,
     prefixed by `where` (e.g. the model's path) when given.
     """
     prefix = f"{where}: " if where else ""
-    if name not in CLAIM_KS:
+    if name not in CLAIMS:
         raise InputError(f"{prefix}unknown claim {name!r}; valid claims: {', '.join(CLAIM_NAMES)}")
-    claim = KthArgmaxClaim(CLAIM_KS[name])
-    if n is not None and claim.k > n:
-        raise InputError(f"{prefix}the {name} claim needs a sequence length of at least {claim.k}")
+    claim = CLAIMS[name]()
+    problem = claim.length_problem(n) if n is not None else None
+    if problem:
+        raise InputError(f"{prefix}{problem}")
     return claim

@@ -1,8 +1,10 @@
-"""Train a 2nd-argmax RNN with AlgZoo's recipe, reproducibly on the CPU, and save it with a model card.
+"""Train an AlgZoo classification RNN (any task of the claim registry) with AlgZoo's recipe,
+reproducibly on the CPU, and save it with a model card that names the task.
 
 The recipe (AlgZoo's published facts): bias-free ReLU `nn.RNN` + bias-free `nn.Linear`
 (`verify.formats.torch_model.SecondArgmaxRNN`, the same module the checker re-runs counterexamples on),
-i.i.d. standard normal inputs, softmax cross-entropy on the 2nd-argmax position, AdamW with
+i.i.d. standard normal inputs, softmax cross-entropy on the task's target position (the claim's
+`targets`: 2nd-argmax, argmax, argmedian, argoutlier), AdamW with
 weight decay 0.001, learning rate 0.04 / sqrt(D), a linear warm-up then an exponential decay
 of the learning rate down to 0.01x, batches of 1024 sequences. The warm-up length is not
 among the published facts; ours is `warmup_fraction` of the steps (recorded in the card).
@@ -27,11 +29,11 @@ from typing import Any, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
-from verify.core.claim import KthArgmaxClaim
+from verify.core.claim import DEFAULT_CLAIM, Claim, claim_from_name
 from verify.core.errors import InputError
 from verify.formats.torch_model import SecondArgmaxRNN
 from verify.core.weights import EXPECTED_NAMES, W_HH, W_HI, W_OH
-from verify.check.sampling import SampleEstimate, kth_argmax_targets, sample_module_error_rate
+from verify.check.sampling import SampleEstimate, claim_targets, sample_module_error_rate
 
 MAX_HIDDEN = 1024
 MAX_SEQ_LEN = 64
@@ -50,9 +52,14 @@ class TrainConfig:
     weight_decay: float = 0.001
     warmup_fraction: float = 0.05
     final_lr_factor: float = 0.01
-    k: int = 2  # train the k-th argmax task (AlgZoo's 2nd argmax: k = 2)
+    task: str = DEFAULT_CLAIM  # a classification claim of the registry (AlgZoo's 2nd argmax by default)
     eval_samples: int = 1 << 20
     eval_seed: int = 1_000_003  # a stream apart from the training batches
+
+    @property
+    def claim(self) -> Claim:
+        """The task's claim (one line InputError for an unknown task or a length it cannot have)."""
+        return claim_from_name(self.task, self.seq_len, where=f"--task {self.task}")
 
     @property
     def learning_rate(self) -> float:
@@ -73,13 +80,13 @@ class TrainConfig:
             (self.seed >= 0, f"--seed must be non-negative, got {self.seed}"),
             (self.sequences >= 1, f"--sequences must be positive, got {self.sequences}"),
             (self.batch_size >= 1, f"--batch-size must be positive, got {self.batch_size}"),
-            (1 <= self.k <= self.seq_len, f"k must be in 1..seq_len, got {self.k}"),
             (self.eval_samples >= 1, f"--eval-samples must be positive, got {self.eval_samples}"),
             (0 <= self.warmup_fraction < 1, f"warm-up fraction must be in [0, 1), got {self.warmup_fraction}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+        _ = self.claim  # raises for a task the sequence length cannot have
 
 
 def lr_factor(step: int, config: TrainConfig) -> float:
@@ -125,6 +132,7 @@ def initial_module(config: TrainConfig) -> SecondArgmaxRNN:
 def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
     """Run the recipe; `on_step(step, steps, loss)` reports progress (the CLI draws the bar)."""
     config.validate()
+    claim = config.claim
     start = time.perf_counter()
     with reproducible_torch():
         module = initial_module(config)
@@ -136,7 +144,7 @@ def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | N
         recent: list[float] = []
         for step in range(config.steps):
             x = torch.randn(config.batch_size, config.seq_len, generator=data, dtype=torch.float32)
-            loss = F.cross_entropy(module(x), kth_argmax_targets(x, config.k))
+            loss = F.cross_entropy(module(x), claim_targets(x, claim))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -155,7 +163,7 @@ def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | N
             W_OH: module.linear.weight.detach().clone().contiguous(),
         }
         evaluation = sample_module_error_rate(
-            module, config.seq_len, config.eval_samples, seed=config.eval_seed, k=config.k
+            module, config.seq_len, config.eval_samples, seed=config.eval_seed, claim=claim
         )
     return TrainResult(
         config=config,
@@ -185,7 +193,9 @@ def library_versions() -> dict[str, str]:
 
 def command_line(c: TrainConfig, path: Path) -> str:
     """The `verify train` command that rebuilds these bytes (options left at their defaults omitted)."""
-    words = f"verify train --hidden-size {c.hidden_size} --seq-len {c.seq_len} --seed {c.seed} --sequences {c.sequences}"
+    task = "" if c.task == DEFAULT_CLAIM else f" --task {c.task}"
+    words = (f"verify train{task} --hidden-size {c.hidden_size} --seq-len {c.seq_len} --seed {c.seed} "
+             f"--sequences {c.sequences}")
     default = TrainConfig(c.hidden_size, c.seq_len)
     if c.batch_size != default.batch_size:
         words += f" --batch-size {c.batch_size}"
@@ -206,9 +216,10 @@ def model_card(result: TrainResult, path: Path, sha256: str) -> dict[str, Any]:
         "seq_len": n,
         "n_params": d + d * d + n * d,
         "tensors": {W_HI: [d, 1], W_HH: [d, d], W_OH: [n, d]},
-        "claim": KthArgmaxClaim(c.k).name,
+        "claim": c.claim.name,
+        "task": c.task,
         "recipe": {
-            "task": f"position of the {'2nd ' if c.k == 2 else ''}largest of {n} i.i.d. standard normal inputs",
+            "task": f"{c.claim.task}, {n} i.i.d. standard normal inputs",
             "loss": "softmax cross-entropy",
             "optimizer": "AdamW",
             "weight_decay": c.weight_decay,

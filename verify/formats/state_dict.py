@@ -122,6 +122,11 @@ def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: st
     n = w_oh.shape[0]
     if w_oh.shape[1] != d:
         raise InputError(f"{path}: {W_OH} has shape {tuple(w_oh.shape)}; expected (n, {d})")
+    if n == 1:
+        raise InputError(
+            f"{path}: {W_OH} has 1 output: a regression model (AlgZoo's median ScalarRNN), but the claims "
+            f"(2nd-argmax, argmax, argmedian, argoutlier) are classifications with one logit per input"
+        )
     if n < 2:
         raise InputError(
             f"{path}: {W_OH} has {n} output(s); the 2nd-argmax claim needs a sequence length of at least 2"

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verify.core.claim import KthArgmaxClaim
+from verify.core.claim import Claim
+from verify.core.errors import InputError
 from verify.core.weights import ModelWeights
 from verify.formats import vnnlib_text
 
@@ -37,17 +38,20 @@ class Benchmark:
     version: str
 
 
-def benchmark_parameters(weights: ModelWeights, claim: KthArgmaxClaim, *, version: str, input_margin: float | None,
+def benchmark_parameters(weights: ModelWeights, claim: Claim, *, version: str, input_margin: float | None,
                          output_margin: float | None, timeout: int) -> dict[str, Any]:
     """Everything the property text depends on, as plain data (it is written into the generate script)."""
     if version not in vnnlib_text.VERSIONS:
         raise ValueError(f"VNN-LIB version {version!r}, expected one of {vnnlib_text.VERSIONS}")
+    k = claim.order_k(weights.seq_len)
+    if k is None:
+        raise InputError(f"the VNN-LIB export writes order claims (k-th largest input); {claim.name} is not one")
     name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(weights.path).stem) or "model"  # a safe CSV field and file name
     bench: dict[str, Any] = {
         "version": version,
         "onnx": f"onnx/{name}.onnx",
         "n": weights.seq_len,
-        "k": claim.k,
+        "k": k,
         "d": weights.hidden_size,
         "claim": claim.name,
         "statement": claim.statement,
