@@ -310,7 +310,7 @@ def test_an_unknown_claim_query_leaves_no_exact_rate(monkeypatch) -> None:  # ty
     check_model(handcrafted_2_2(), CheckOptions(estimate_samples=0))
     total_calls = counter.calls
     monkeypatch.undo()
-    assert total_calls > 10
+    assert total_calls >= 4  # at least one claim query per region: the search itself is exact geometry
     for k in range(1, total_calls + 1):
         with monkeypatch.context() as patch:
             fault = install(patch, Fault(k, "unknown"))
@@ -349,8 +349,8 @@ def test_found_misclassified_cones_give_a_positive_lower_bound_and_the_notes_say
             positive += 1
         assert result.notes[0] == ("search incomplete or regions undecided: the error rate is only bounded below "
                                    "by the misclassified cones found (error_rate_lower_bound)")
-        assert result.notes[1].startswith("no exact error rate (search incomplete, or cones of rank >= 4 with no "
-                                          "certified measure): error_rate_estimate is a Monte Carlo ESTIMATE")
+        assert result.notes[1].startswith("no exact error rate (search incomplete, or cones of rank >= 6 or not "
+                                          "certified by quadrature): error_rate_estimate is a Monte Carlo ESTIMATE")
         assert result.error_estimate is not None  # even a single sample is an estimate
     assert positive >= 1
 
