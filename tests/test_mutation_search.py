@@ -520,3 +520,49 @@ def test_an_undecided_violation_query_leaves_the_other_pieces_checked(monkeypatc
     assert result.note == "solver unknown (canceled)"
     assert result.verdict is Verdict.REFUTED
     assert [(c.piece, c.target, c.predicted) for c in result.cones] == [("x1 > x0", 0, 1)]
+
+
+def test_the_search_hands_its_query_timeout_deadline_and_clock_to_its_solver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import verify.check.regions as regions_module
+
+    seen: list[QueryLimits] = []
+
+    class Spy(ExactSolver):
+        def __init__(self, n, stats, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(kwargs["limits"])
+            super().__init__(n, stats, **kwargs)
+
+    monkeypatch.setattr(regions_module, "ExactSolver", Spy)
+    net = ExactRNN((F(1), F(-1)), ((F(-1), F(1)), (F(1), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    clock = lambda: 100.0  # noqa: E731
+    list(RegionSearch(net, SolverStats(), budget=Budget(time_budget=7.0, clock=clock), timeout_ms=1234).run())
+    list(RegionSearch(net, SolverStats()).run())
+    assert [(s.timeout_ms, s.deadline, s.clock) for s in seen] == [(1234, 107.0, clock), (10_000, None, seen[1].clock)]
+
+
+def test_one_undecided_region_query_is_named_in_the_singular(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ExactSolver.check
+    calls: list[int] = []
+
+    def check(self: ExactSolver) -> Answer:
+        calls.append(1)
+        return self._unknown("canceled") if len(calls) == 2 else real(self)
+
+    monkeypatch.setattr(ExactSolver, "check", check)
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    search = RegionSearch(ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh))), SolverStats())
+    assert list(search.run())
+    assert search.state.stop_reason == "the solver could not decide 1 region query"
+
+
+def test_a_search_asked_to_stop_yields_no_further_region() -> None:
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    net = ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh)))
+    assert len(list(RegionSearch(net, SolverStats()).run())) >= 4
+    search = RegionSearch(net, SolverStats())
+    found = []
+    for region in search.run():
+        found.append(region)
+        search.stop("halt (test)")
+    assert len(found) == 1 and not search.state.complete and search.state.stop_reason == "halt (test)"
+    assert search.state.undecided_prefixes  # what was left is named, never dropped
