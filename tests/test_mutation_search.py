@@ -566,3 +566,15 @@ def test_a_search_asked_to_stop_yields_no_further_region() -> None:
         search.stop("halt (test)")
     assert len(found) == 1 and not search.state.complete and search.state.stop_reason == "halt (test)"
     assert search.state.undecided_prefixes  # what was left is named, never dropped
+
+
+def test_a_clock_exactly_at_the_deadline_is_out_of_time() -> None:
+    """Budget of 5 s on a fake clock that reads 0 at the start and exactly 5 afterwards: the
+    search has no time left, stops for the time budget (not for undecided queries), finds nothing."""
+    readings = iter([0.0])
+    clock = lambda: next(readings, 5.0)  # noqa: E731
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    search = RegionSearch(ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh))), SolverStats(),
+                          budget=Budget(time_budget=5.0, clock=clock))
+    assert list(search.run()) == []
+    assert search.state.stop_reason == "time budget of 5 s reached" and search.state.unknown_queries == 0
