@@ -534,3 +534,64 @@ def test_an_undecided_violation_query_leaves_the_other_pieces_checked(monkeypatc
         else:  # an unknown on a query whose answer other queries then gave: the clean result
             assert found == expected and result.verdict is Verdict.REFUTED
     assert total >= 2 and undecided >= 1
+
+
+def test_the_search_hands_its_query_timeout_deadline_and_clock_to_its_solver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import verify.check.regions as regions_module
+
+    seen: list[QueryLimits] = []
+
+    class Spy(ExactSolver):
+        def __init__(self, n, stats, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(kwargs["limits"])
+            super().__init__(n, stats, **kwargs)
+
+    monkeypatch.setattr(regions_module, "ExactSolver", Spy)
+    net = ExactRNN((F(1), F(-1)), ((F(-1), F(1)), (F(1), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    clock = lambda: 100.0  # noqa: E731
+    # the Z3 decider (the geometry decider asks no solver: --cross-check and n > 5 use this one)
+    list(RegionSearch(net, SolverStats(), budget=Budget(time_budget=7.0, clock=clock), timeout_ms=1234,
+                      decider="z3").run())
+    list(RegionSearch(net, SolverStats(), decider="z3").run())
+    assert [(s.timeout_ms, s.deadline, s.clock) for s in seen] == [(1234, 107.0, clock), (10_000, None, seen[1].clock)]
+
+
+def test_one_undecided_region_query_is_named_in_the_singular(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ExactSolver.check
+    calls: list[int] = []
+
+    def check(self: ExactSolver) -> Answer:
+        calls.append(1)
+        return self._unknown("canceled") if len(calls) == 2 else real(self)
+
+    monkeypatch.setattr(ExactSolver, "check", check)
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    search = RegionSearch(ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh))), SolverStats(),
+                          decider="z3")  # the exact geometry leaves no region query undecided
+    assert list(search.run())
+    assert search.state.stop_reason == "the solver could not decide 1 region query"
+
+
+def test_a_search_asked_to_stop_yields_no_further_region() -> None:
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    net = ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh)))
+    assert len(list(RegionSearch(net, SolverStats()).run())) >= 4
+    search = RegionSearch(net, SolverStats())
+    found = []
+    for region in search.run():
+        found.append(region)
+        search.stop("halt (test)")
+    assert len(found) == 1 and not search.state.complete and search.state.stop_reason == "halt (test)"
+    assert search.state.undecided_prefixes  # what was left is named, never dropped
+
+
+def test_a_clock_exactly_at_the_deadline_is_out_of_time() -> None:
+    """Budget of 5 s on a fake clock that reads 0 at the start and exactly 5 afterwards: the
+    search has no time left, stops for the time budget (not for undecided queries), finds nothing."""
+    readings = iter([0.0])
+    clock = lambda: next(readings, 5.0)  # noqa: E731
+    w_hi, w_hh, w_oh = small_network(3, 3, 3)
+    search = RegionSearch(ExactRNN(tuple(w_hi), tuple(map(tuple, w_hh)), tuple(map(tuple, w_oh))), SolverStats(),
+                          budget=Budget(time_budget=5.0, clock=clock))
+    assert list(search.run()) == []
+    assert search.state.stop_reason == "time budget of 5 s reached" and search.state.unknown_queries == 0
