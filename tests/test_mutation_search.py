@@ -41,6 +41,9 @@ def test_primitive_is_the_coprime_integer_rescaling(coeffs: tuple[F, ...], want:
     ([c(1, -1, Op.EQ), c(1, 0, Op.GT), c(0, 1, Op.LT)], Answer.UNSAT),
     ([c(1, 0, Op.LE), c(1, 0, Op.LT)], Answer.SAT),
     ([c(1, 0, Op.LT), c(-1, 0, Op.LE)], Answer.UNSAT),
+    ([c(1, 0, Op.LE), c(1, 0, Op.GE), c(0, 1, Op.GT)], Answer.SAT),   # x = 0, y > 0
+    ([c(0, 0, Op.GT)], Answer.UNSAT),                                 # 0 > 0
+    ([c(0, 0, Op.GE), c(1, 0, Op.GT)], Answer.SAT),                   # 0 >= 0 holds everywhere
 ])
 def test_decisions_on_hand_solved_systems(constraints: list[Constraint], want: Answer) -> None:
     answer, point = decide(2, constraints, SolverStats())
@@ -578,3 +581,27 @@ def test_a_clock_exactly_at_the_deadline_is_out_of_time() -> None:
                           budget=Budget(time_budget=5.0, clock=clock))
     assert list(search.run()) == []
     assert search.state.stop_reason == "time budget of 5 s reached" and search.state.unknown_queries == 0
+
+
+def test_the_handcrafted_search_visits_thirteen_nodes() -> None:
+    """Feasible prefixes of the handcrafted model (see above): the root; x0 > 0 or < 0 (2); then
+    neuron 1 at step 0 (-x0) is forced by it (2); at step 1 neuron 0 (x1 - x0) splits both (4);
+    neuron 1 (x0 - x1) is forced (4): 1 + 2 + 2 + 4 + 4 = 13 nodes, 4 regions."""
+    net = ExactRNN((F(1), F(-1)), ((F(-1), F(1)), (F(1), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    search = RegionSearch(net, SolverStats())
+    assert len(list(search.run())) == 4
+    assert search.state.nodes == 13 and search.state.regions == 4 and search.state.complete
+
+
+def test_a_prefix_through_a_neuron_that_is_identically_zero() -> None:
+    """Neuron 1 has input weight 0: at step 0 its pre-activation is identically 0, so it is
+    inactive on every path. A prefix forcing it inactive finds the regions below; forcing it
+    active finds none (oracle: the full search, which forces nothing)."""
+    net = ExactRNN((F(1), F(0)), ((F(-1), F(1)), (F(2), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    full = [tuple(b for step in r.pattern for b in step) for r in RegionSearch(net, SolverStats()).run()]
+    assert full and all(bits[1] is False for bits in full)
+    for prefix in [(True, False), (False, False), (True, True), (False, True)]:
+        below = [tuple(b for step in r.pattern for b in step)
+                 for r in RegionSearch(net, SolverStats(), prefix=prefix).run()]
+        assert below == [bits for bits in full if bits[:2] == prefix], prefix
+        assert below or prefix[1] is True
