@@ -28,6 +28,7 @@ def c(a: object, b: object, op: Op) -> Constraint:
     ((F(-3, 4), F(0), F(9, 8)), (-2, 0, 3)),  # lcm 8 -> (-6, 0, 9), gcd 3
     ((F(0), F(0)), (0, 0)),
     ((F(5, 7),), (1,)),
+    ((F(2**60 + 1), F(3)), (2**60 + 1, 3)),  # beyond float64: integer division only
 ])
 def test_primitive_is_the_coprime_integer_rescaling(coeffs: tuple[F, ...], want: tuple[int, ...]) -> None:
     assert primitive(coeffs) == tuple(F(v) for v in want)
@@ -605,3 +606,32 @@ def test_a_prefix_through_a_neuron_that_is_identically_zero() -> None:
                  for r in RegionSearch(net, SolverStats(), prefix=prefix).run()]
         assert below == [bits for bits in full if bits[:2] == prefix], prefix
         assert below or prefix[1] is True
+
+
+def test_each_query_sets_z3s_timeout_only_when_it_changes() -> None:
+    """Z3's own "timeout" parameter carries the query limit: a fixed cap, the rest of a deadline
+    on a fake clock, or Z3's "no limit" 2^32 - 1; it is set again only when the value changes."""
+    class Recorder:
+        def __init__(self, real: object) -> None:
+            self.real, self.sets = real, []
+
+        def set(self, name: str, value: object) -> None:
+            self.sets.append((name, value))
+            self.real.set(name, value)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+    now = [0.0]
+    cases = [(QueryLimits(timeout_ms=250), [("timeout", 250)]),
+             (QueryLimits(timeout_ms=None), [("timeout", 2**32 - 1)]),
+             (QueryLimits(timeout_ms=None, deadline=10.0, clock=lambda: now[0]), [("timeout", 10_000), ("timeout", 2500)])]
+    for limits, want in cases:
+        now[0] = 0.0
+        solver = ExactSolver(2, SolverStats(), limits=limits)
+        solver._solver = recorder = Recorder(solver._solver)  # type: ignore[assignment]
+        solver.add(c(1, 0, Op.GT))
+        assert solver.check() is Answer.SAT and solver.check() is Answer.SAT  # same limit: set once
+        now[0] = 7.5
+        assert solver.check() is Answer.SAT
+        assert recorder.sets == want
