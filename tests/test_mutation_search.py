@@ -478,29 +478,37 @@ def test_pattern_text_and_region_membership_by_hand() -> None:
     assert [c.op for c in region.interior()] == [Op.GT, Op.GT]
 
 
-def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise() -> None:
+def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     """An interrupt landing inside Z3 surfaces as an exception ("canceled"): after interrupt() it
-    is the answer UNKNOWN ("interrupted"), counted as a check; without an interrupt it is a real
-    error and propagates."""
+    is the answer UNKNOWN ("interrupted"), counted as a check with its time (a fake clock, 0.25 s
+    a reading); an interrupt landing just after Z3 answered also makes it UNKNOWN. Without an
+    interrupt the exception is a real error and propagates."""
+    import verify.smt.solver as solver_module
     import z3
 
+    ticks = iter(F(k, 4) for k in range(1000))
+    monkeypatch.setattr(solver_module.time, "perf_counter", lambda: float(next(ticks)))
+
     class Failing:
-        def __init__(self, solver: ExactSolver, interrupt: bool) -> None:
-            self.solver, self.interrupt = solver, interrupt
+        def __init__(self, solver: ExactSolver, interrupt: bool, answer: object = None) -> None:
+            self.solver, self.interrupt, self.answer = solver, interrupt, answer
 
         def set(self, *args: object) -> None:
             pass
 
-        def check(self) -> None:
+        def check(self) -> object:
             if self.interrupt:
                 self.solver._interrupted = True
-            raise z3.Z3Exception("canceled")
+            if self.answer is None:
+                raise z3.Z3Exception("canceled")
+            return self.answer
 
     stats = SolverStats()
-    solver = ExactSolver(2, stats)
-    solver._solver = Failing(solver, interrupt=True)  # type: ignore[assignment]
-    assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
-    assert stats.checks == 1 and stats.unknowns == 1
+    for answer in (z3.unsat, None):  # the exception second, so that its counts add to earlier ones
+        solver = ExactSolver(2, stats)
+        solver._solver = Failing(solver, interrupt=True, answer=answer)  # type: ignore[assignment]
+        assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
+    assert stats.checks == 2 and stats.unknowns == 2 and stats.seconds == 0.5
     plain = ExactSolver(2, SolverStats())
     plain._solver = Failing(plain, interrupt=False)  # type: ignore[assignment]
     with pytest.raises(z3.Z3Exception):
