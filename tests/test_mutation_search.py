@@ -28,6 +28,7 @@ def c(a: object, b: object, op: Op) -> Constraint:
     ((F(-3, 4), F(0), F(9, 8)), (-2, 0, 3)),  # lcm 8 -> (-6, 0, 9), gcd 3
     ((F(0), F(0)), (0, 0)),
     ((F(5, 7),), (1,)),
+    ((F(2**60 + 1), F(3)), (2**60 + 1, 3)),  # beyond float64: integer division only
 ])
 def test_primitive_is_the_coprime_integer_rescaling(coeffs: tuple[F, ...], want: tuple[int, ...]) -> None:
     assert primitive(coeffs) == tuple(F(v) for v in want)
@@ -41,6 +42,9 @@ def test_primitive_is_the_coprime_integer_rescaling(coeffs: tuple[F, ...], want:
     ([c(1, -1, Op.EQ), c(1, 0, Op.GT), c(0, 1, Op.LT)], Answer.UNSAT),
     ([c(1, 0, Op.LE), c(1, 0, Op.LT)], Answer.SAT),
     ([c(1, 0, Op.LT), c(-1, 0, Op.LE)], Answer.UNSAT),
+    ([c(1, 0, Op.LE), c(1, 0, Op.GE), c(0, 1, Op.GT)], Answer.SAT),   # x = 0, y > 0
+    ([c(0, 0, Op.GT)], Answer.UNSAT),                                 # 0 > 0
+    ([c(0, 0, Op.GE), c(1, 0, Op.GT)], Answer.SAT),                   # 0 >= 0 holds everywhere
 ])
 def test_decisions_on_hand_solved_systems(constraints: list[Constraint], want: Answer) -> None:
     answer, point = decide(2, constraints, SolverStats())
@@ -474,29 +478,37 @@ def test_pattern_text_and_region_membership_by_hand() -> None:
     assert [c.op for c in region.interior()] == [Op.GT, Op.GT]
 
 
-def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise() -> None:
+def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     """An interrupt landing inside Z3 surfaces as an exception ("canceled"): after interrupt() it
-    is the answer UNKNOWN ("interrupted"), counted as a check; without an interrupt it is a real
-    error and propagates."""
+    is the answer UNKNOWN ("interrupted"), counted as a check with its time (a fake clock, 0.25 s
+    a reading); an interrupt landing just after Z3 answered also makes it UNKNOWN. Without an
+    interrupt the exception is a real error and propagates."""
+    import verify.smt.solver as solver_module
     import z3
 
+    ticks = iter(F(k, 4) for k in range(1000))
+    monkeypatch.setattr(solver_module.time, "perf_counter", lambda: float(next(ticks)))
+
     class Failing:
-        def __init__(self, solver: ExactSolver, interrupt: bool) -> None:
-            self.solver, self.interrupt = solver, interrupt
+        def __init__(self, solver: ExactSolver, interrupt: bool, answer: object = None) -> None:
+            self.solver, self.interrupt, self.answer = solver, interrupt, answer
 
         def set(self, *args: object) -> None:
             pass
 
-        def check(self) -> None:
+        def check(self) -> object:
             if self.interrupt:
                 self.solver._interrupted = True
-            raise z3.Z3Exception("canceled")
+            if self.answer is None:
+                raise z3.Z3Exception("canceled")
+            return self.answer
 
     stats = SolverStats()
-    solver = ExactSolver(2, stats)
-    solver._solver = Failing(solver, interrupt=True)  # type: ignore[assignment]
-    assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
-    assert stats.checks == 1 and stats.unknowns == 1
+    for answer in (z3.unsat, None):  # the exception second, so that its counts add to earlier ones
+        solver = ExactSolver(2, stats)
+        solver._solver = Failing(solver, interrupt=True, answer=answer)  # type: ignore[assignment]
+        assert solver.check() is Answer.UNKNOWN and solver.last_reason == "interrupted"
+    assert stats.checks == 2 and stats.unknowns == 2 and stats.seconds == 0.5
     plain = ExactSolver(2, SolverStats())
     plain._solver = Failing(plain, interrupt=False)  # type: ignore[assignment]
     with pytest.raises(z3.Z3Exception):
@@ -595,3 +607,56 @@ def test_a_clock_exactly_at_the_deadline_is_out_of_time() -> None:
                           budget=Budget(time_budget=5.0, clock=clock))
     assert list(search.run()) == []
     assert search.state.stop_reason == "time budget of 5 s reached" and search.state.unknown_queries == 0
+
+
+def test_the_handcrafted_search_visits_thirteen_nodes() -> None:
+    """Feasible prefixes of the handcrafted model (see above): the root; x0 > 0 or < 0 (2); then
+    neuron 1 at step 0 (-x0) is forced by it (2); at step 1 neuron 0 (x1 - x0) splits both (4);
+    neuron 1 (x0 - x1) is forced (4): 1 + 2 + 2 + 4 + 4 = 13 nodes, 4 regions."""
+    net = ExactRNN((F(1), F(-1)), ((F(-1), F(1)), (F(1), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    search = RegionSearch(net, SolverStats())
+    assert len(list(search.run())) == 4
+    assert search.state.nodes == 13 and search.state.regions == 4 and search.state.complete
+
+
+def test_a_prefix_through_a_neuron_that_is_identically_zero() -> None:
+    """Neuron 1 has input weight 0: at step 0 its pre-activation is identically 0, so it is
+    inactive on every path. A prefix forcing it inactive finds the regions below; forcing it
+    active finds none (oracle: the full search, which forces nothing)."""
+    net = ExactRNN((F(1), F(0)), ((F(-1), F(1)), (F(2), F(-1))), ((F(1), F(-1)), (F(-1), F(1))))
+    full = [tuple(b for step in r.pattern for b in step) for r in RegionSearch(net, SolverStats()).run()]
+    assert full and all(bits[1] is False for bits in full)
+    for prefix in [(True, False), (False, False), (True, True), (False, True)]:
+        below = [tuple(b for step in r.pattern for b in step)
+                 for r in RegionSearch(net, SolverStats(), prefix=prefix).run()]
+        assert below == [bits for bits in full if bits[:2] == prefix], prefix
+        assert below or prefix[1] is True
+
+
+def test_each_query_sets_z3s_timeout_only_when_it_changes() -> None:
+    """Z3's own "timeout" parameter carries the query limit: a fixed cap, the rest of a deadline
+    on a fake clock, or Z3's "no limit" 2^32 - 1; it is set again only when the value changes."""
+    class Recorder:
+        def __init__(self, real: object) -> None:
+            self.real, self.sets = real, []
+
+        def set(self, name: str, value: object) -> None:
+            self.sets.append((name, value))
+            self.real.set(name, value)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+    now = [0.0]
+    cases = [(QueryLimits(timeout_ms=250), [("timeout", 250)]),
+             (QueryLimits(timeout_ms=None), [("timeout", 2**32 - 1)]),
+             (QueryLimits(timeout_ms=None, deadline=10.0, clock=lambda: now[0]), [("timeout", 10_000), ("timeout", 2500)])]
+    for limits, want in cases:
+        now[0] = 0.0
+        solver = ExactSolver(2, SolverStats(), limits=limits)
+        solver._solver = recorder = Recorder(solver._solver)  # type: ignore[assignment]
+        solver.add(c(1, 0, Op.GT))
+        assert solver.check() is Answer.SAT and solver.check() is Answer.SAT  # same limit: set once
+        now[0] = 7.5
+        assert solver.check() is Answer.SAT
+        assert recorder.sets == want
