@@ -515,6 +515,34 @@ def test_a_z3_exception_is_unknown_once_interrupted_and_raised_otherwise(monkeyp
         plain.check()
 
 
+@pytest.mark.parametrize("reason,want", [("timeout", "timeout"), ("canceled", "canceled"), ("", "unknown")])
+def test_z3s_unknown_keeps_z3s_reason(reason: str, want: str) -> None:
+    import z3
+
+    class GivesUp:
+        def set(self, *args: object) -> None:
+            pass
+
+        def check(self) -> object:
+            return z3.unknown
+
+        def reason_unknown(self) -> str:
+            return reason
+
+    stats = SolverStats()
+    solver = ExactSolver(2, stats)
+    solver._solver = GivesUp()  # type: ignore[assignment]
+    assert solver.check() is Answer.UNKNOWN and solver.last_reason == want
+    assert stats.checks == 1 and stats.unknowns == 1
+
+
+def test_solver_defaults_and_no_point_before_a_check() -> None:
+    solver = ExactSolver(2, SolverStats())
+    assert solver.limits.timeout_ms == 10_000 and solver.limits.deadline is None  # the documented default
+    with pytest.raises(RuntimeError):
+        solver.model_point()
+
+
 def test_an_undecided_violation_query_leaves_the_other_pieces_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """The argmax network on R^2 (both pieces hold a wrong cone). For every k, query k answers
     unknown: the region is never stopped; either other queries decide what it left open (then the
