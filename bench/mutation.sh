@@ -31,10 +31,10 @@ export VERIFY_HYPOTHESIS_PROFILE=ci           # derandomized hypothesis: the sam
 # plumbing, display, version strings, not the soundness-critical logic (docs/testing.md). The copy
 # gets "# pragma: no mutate block" on their header lines; the checkout is never touched.
 GROUPS_TABLE="
-measures|verify/geometry/measure.py verify/geometry/planar.py verify/geometry/cones.py verify/core/linear.py verify/smt/smtlib.py verify/geometry/solid.py|tests/test_measures.py tests/test_counterexamples.py tests/test_cones_n3.py tests/test_mutation_measures.py|not trained and not smallest_magnitude and not threshold and not sequence_length and not time_budget and not too_large and not n3_report|digits
-search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py tests/test_mutation_claims.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo|SmtQuery KthArgmaxClaim.statement
+measures|verify/geometry/measure.py verify/geometry/planar.py verify/geometry/cones.py verify/core/linear.py verify/smt/smtlib.py verify/geometry/solid.py verify/geometry/lp.py verify/geometry/orthant.py verify/geometry/triangulate.py|tests/test_measures.py tests/test_counterexamples.py tests/test_cones_n3.py tests/test_mutation_measures.py tests/test_orthant.py|not trained and not smallest_magnitude and not threshold and not sequence_length and not time_budget and not too_large and not n3_report and not answers_zero|digits
+search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py verify/geometry/integer_cone.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py tests/test_mutation_claims.py tests/test_mutation_confirm.py tests/test_speed_geometry.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo|SmtQuery KthArgmaxClaim.statement
 confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_counterexamples.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_confirm.py tests/test_witness_checks.py|not monte_carlo and not random_small|
-merge|verify/check/parallel.py|tests/test_parallel.py tests/test_mutation_merge.py|merge or worker_count or split_prefixes or mutation|ParallelRegions _init_worker _context region_source split_search _split_leftovers
+merge|verify/check/parallel.py verify/check/checkpoint.py|tests/test_parallel.py tests/test_mutation_merge.py tests/test_checkpoint.py|merge or worker_count or split_prefixes or mutation or mpf_and_rationals or sigkill or corrupted or resume|ParallelRegions _init_worker _context region_source
 replay|verify/smt/replay.py verify/smt/reader.py|tests/test_replay.py tests/test_smtlib_reader.py tests/test_mutation_replay.py|not cvc5_agrees and not bundled_encodings|solver_version _import_cvc5
 verdict|verify/cli/check.py verify/cli/run.py verify/cli/common.py verify/cli/main.py|tests/test_cli.py tests/test_cli_edges.py tests/test_mutation_verdict.py|not bundled_models and not python_dash_m and not torch_warnings and not closed_stdout and not ci_example and not train_refuses and not manifest and not help|Progress _clock register _write_junit Outputs SignalStop.__enter__ SignalStop.__exit__ SignalStop._watch SignalStop._handler =exit_code_for =worst_exit_code =main
 float32|verify/check/float32_band.py|tests/test_float32_band.py||
@@ -47,6 +47,9 @@ wanted=("$@")
 [ "${wanted[*]}" = "stable" ] && read -r -a wanted <<< "$STABLE"
 
 pct() { "$PY" -c "import sys; k, t = map(int, sys.argv[1:]); print(f'{100 * k / t:.1f}%' if t else '-')" "$1" "$2"; }
+# CPU seconds (user + sys) of the finished children of this shell, from `times` written to $WORK/.times
+# by the loop itself (a `times` inside $( ) would only see the subshell's children)
+child_cpu() { tail -1 "$WORK/.times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d\n", t }'; }
 toml_list() { local out="" x; for x in "$@"; do out="$out\"$x\", "; done; echo "[${out%, }]"; }
 
 : > "$OUT"
@@ -182,7 +185,7 @@ timeout_multiplier = $TIMEOUT_MULTIPLIER
 timeout_constant = $TIMEOUT_CONSTANT
 pytest_add_cli_args_test_selection = $(toml_list $tests)
 TOML
-    start=$(date +%s); load_start="$(cut -d' ' -f1 /proc/loadavg)"
+    start=$(date +%s); load_start="$(cut -d' ' -f1 /proc/loadavg)"; times > "$WORK/.times"; cpu_start="$(child_cpu)"
     (cd "$dir" && "$MUTMUT" run --max-children "$JOBS" > mutmut-run.log 2>&1) || true
     (cd "$dir" && "$MUTMUT" export-cicd-stats > /dev/null 2>&1 && "$MUTMUT" results > survivors.txt 2>&1) || true
     read -r killed total timeouts <<< "$("$PY" -c "
@@ -193,7 +196,7 @@ print(s['killed'] + s['timeout'] + s['segfault'], s['total'] - s['skipped'], s['
     # timeouts count as killed (the mutant made the tests hang); everything else listed is a survivor
     sed -n "s/^ *\(verify\.[^:]*\): \(.*\)$/$group \1 \2/p" "$dir/survivors.txt" | grep -v ' timeout$' >> "$OUT" || true
     killed_all=$((killed_all + killed)); total_all=$((total_all + total))
-    load_end="$(cut -d' ' -f1 /proc/loadavg)"
-    echo "$group: $killed/$total killed ($timeouts by timeout) = $(pct "$killed" "$total"), $(( $(date +%s) - start )) s, load $load_start -> $load_end; log: $dir/mutmut-run.log"
+    load_end="$(cut -d' ' -f1 /proc/loadavg)"; times > "$WORK/.times"; cpu="$(( $(child_cpu) - cpu_start ))"
+    echo "$group: $killed/$total killed ($timeouts by timeout) = $(pct "$killed" "$total"), $(( $(date +%s) - start )) s wall, $cpu s CPU, load $load_start -> $load_end; log: $dir/mutmut-run.log"
 done
 echo "mutation score: $killed_all/$total_all killed = $(pct "$killed_all" "$total_all"), $(( $(date +%s) - run_start )) s; survivors in $OUT"
