@@ -235,3 +235,84 @@ def test_subtrees_the_split_left_undecided_become_empty_incomplete_results(monke
                if any(tuple(b for step in o.region.pattern for b in step)[:len(p)] == p for p in split.prefixes)]
     assert [o.region.pattern for o in merged.outcomes] == decided and 0 < len(decided) < 6
     assert not merged.state.complete and merged.state.undecided_prefixes == [text]
+
+
+# -- checkpoints: which subtrees may be saved, what names them, what a corrupt file is -------------
+
+def _handcrafted() -> ExactRNN:
+    return ExactRNN.from_weights(load_weights("models/handcrafted_2_2.pth"))
+
+
+def test_only_a_complete_and_fully_decided_subtree_is_worth_saving() -> None:
+    from copy import copy
+
+    from verify.check.checkpoint import finished
+
+    done = evaluate_regions(_handcrafted(), CheckOptions(estimate_samples=0), SolverStats())
+    assert done.state.complete and done.outcomes and finished(done)
+    for change in ({"complete": False}, {"stop_reason": "time budget of 1 s reached"},
+                   {"undecided_prefixes": ["10"]}):
+        assert not finished(replace(done, state=replace(done.state, **change))), change
+    for flag in ("undecided", "stopped"):  # one region's claim left undecided, or stopped
+        claim = copy(done.outcomes[-1].claim)
+        setattr(claim, flag, True)
+        outcomes = done.outcomes[:-1] + [replace(done.outcomes[-1], claim=claim)]
+        assert not finished(replace(done, outcomes=outcomes)), flag
+
+
+def test_checkpoint_names_and_keys() -> None:
+    from fractions import Fraction
+
+    from verify.check.checkpoint import bits_text, run_key
+
+    assert bits_text((True, False, False)) == "100" and bits_text(()) == "root"
+    net = _handcrafted()
+    options = CheckOptions(estimate_samples=0)
+    key = run_key(net, options)
+    assert key == run_key(_handcrafted(), CheckOptions(estimate_samples=0))  # the same run, the same key
+    bumped = Fraction(1, 2**20)
+    others = [
+        replace(net, w_hi=(net.w_hi[0] + bumped,) + net.w_hi[1:]),
+        replace(net, w_hh=((net.w_hh[0][0] + bumped,) + net.w_hh[0][1:],) + net.w_hh[1:]),
+        replace(net, w_oh=((net.w_oh[0][0] + bumped,) + net.w_oh[0][1:],) + net.w_oh[1:]),
+    ]
+    assert len({key} | {run_key(other, options) for other in others}) == 4  # every weight counts
+
+
+@pytest.mark.parametrize("data", [3.5, {"q": "1/2", "x": 1, "y": 2}, {"x": 1}, {"q": "1/0"}, {"mpf": [0, "1"]},
+                                  {"enum": "Answer", "name": "maybe"}, {"dc": "Nothing", "f": {}}])
+def test_anything_encode_did_not_write_is_a_corrupt_checkpoint(data: object) -> None:
+    from verify.check.checkpoint import CorruptCheckpoint, decode
+
+    with pytest.raises(CorruptCheckpoint):
+        decode(data)
+
+
+def test_the_merged_state_under_a_region_budget_is_the_sequential_searchs() -> None:
+    """--max-regions with jobs: the merge's state is replaced by the state of a plain search
+    stopped at the same region (its nodes and pending branches), which the sequential run
+    reports; when that search does not stop where the merge did, the merge is kept as it is."""
+    from verify.check.parallel import _as_sequential
+    from verify.check.regions import RegionSearch
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    budget = Budget(max_regions=2)
+    sequential = evaluate_regions(net, CheckOptions(estimate_samples=0, budget=budget), SolverStats())
+    _, results, k = sequential_and_subtrees(MODELS[0], 2)
+    merged = merge(results, k, budget)
+    assert len(merged.outcomes) == 2 and merged.state.stop_reason == budget.region_reason()
+    stats = SolverStats()
+    got = _as_sequential(merged, net, budget, None, stats, None)
+    plain = RegionSearch(net, SolverStats(), budget=budget)
+    list(plain.run())
+    assert got.state == plain.state and got.outcomes == merged.outcomes
+    assert (got.state.nodes, got.state.undecided_prefixes) == (sequential.state.nodes, sequential.state.undecided_prefixes)
+    # a merge that stopped elsewhere (here: one region fewer) is kept
+    fewer = replace(merged, outcomes=merged.outcomes[:1])
+    assert _as_sequential(fewer, net, budget, None, SolverStats(), None) is fewer
+    # a stop flag that fires at once: the search stops for it, not for the budget: merge kept
+    assert _as_sequential(merged, net, budget, None, SolverStats(), lambda: "halt") is merged
+    # the run's deadline holds for that search too: past it (fake clock), the merge is kept
+    late = replace(budget, clock=lambda: 10.0)
+    assert _as_sequential(merged, net, late, 5.0, SolverStats(), None) is merged
+    assert _as_sequential(merged, net, late, 50.0, SolverStats(), None).state == plain.state
