@@ -316,3 +316,24 @@ def test_the_merged_state_under_a_region_budget_is_the_sequential_searchs() -> N
     late = replace(budget, clock=lambda: 10.0)
     assert _as_sequential(merged, net, late, 5.0, SolverStats(), None) is merged
     assert _as_sequential(merged, net, late, 50.0, SolverStats(), None).state == plain.state
+
+
+def test_assemble_adds_up_the_subtrees_solver_work_and_merges_them_in_order() -> None:
+    """The parent's statistics are its own plus every subtree's (counts and seconds), and the
+    assembled result is the sequential search's, whatever order the results come back in."""
+    from verify.check.parallel import SolverStats as Stats, assemble, split_search
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    split = split_search(net, 64, Stats())
+    options = CheckOptions(estimate_samples=0)
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in split.prefixes]
+    for i, r in enumerate(results):  # distinct, known numbers per subtree
+        r.stats.checks, r.stats.seconds, r.stats.unknowns = 10 + i, 0.5 * (i + 1), i
+    parent = Stats(checks=7, seconds=1.0, unknowns=1)
+    merged = assemble(list(reversed(results)), split, net, Budget(), None, parent, None)
+    m = len(results)
+    assert (parent.checks, parent.seconds, parent.unknowns) == (
+        7 + sum(10 + i for i in range(m)), 1.0 + 0.5 * m * (m + 1) / 2, 1 + sum(range(m)))
+    sequential = evaluate_regions(net, options, SolverStats())
+    assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
+    assert merged.state.complete
