@@ -337,3 +337,49 @@ def test_assemble_adds_up_the_subtrees_solver_work_and_merges_them_in_order() ->
     sequential = evaluate_regions(net, options, SolverStats())
     assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
     assert merged.state.complete
+
+
+def test_the_split_search_runs_the_sequential_searchs_options_without_its_region_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each level of the split is a RegionSearch of the network cut to its first steps (1, then 2
+    for M_{2,2}), with the run's deadline, stop check, query timeout and decider ("both" under
+    --cross-check), but no region budget: the budget applies to the merged regions."""
+    import verify.check.parallel as parallel
+    from verify.check.regions import RegionSearch
+
+    seen = []
+
+    class Spy(RegionSearch):
+        def __init__(self, network, stats, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append((network.seq_len, kwargs))
+            super().__init__(network, stats, **kwargs)
+
+    monkeypatch.setattr(parallel, "RegionSearch", Spy)
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    stop = lambda: None  # noqa: E731
+    for cross_check in (False, True):
+        seen.clear()
+        options = CheckOptions(estimate_samples=0, budget=Budget(max_regions=3, clock=lambda: 0.0), timeout_ms=777,
+                               cross_check=cross_check)
+        split = parallel.split_search(net, 1, SolverStats(), options=options, deadline=12345.0, should_stop=stop)
+        assert split.state.complete and len(split.prefixes) == 6
+        assert [steps for steps, _ in seen] == [1, 2]
+        for _, kwargs in seen:
+            assert kwargs["budget"].max_regions is None and kwargs["budget"].deadline_at == 12345.0
+            assert kwargs["should_stop"] is stop and kwargs["timeout_ms"] == 777
+            assert kwargs["decider"] == ("both" if cross_check else "geometry")
+
+
+def test_assemble_under_a_region_budget_reports_the_sequential_state() -> None:
+    from verify.check.parallel import assemble, split_search
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    budget = Budget(max_regions=2)
+    options = CheckOptions(estimate_samples=0, budget=budget)
+    split = split_search(net, 64, SolverStats(), options=options)
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in split.prefixes]
+    merged = assemble(results, split, net, budget, None, SolverStats(), None)
+    sequential = evaluate_regions(net, options, SolverStats())
+    assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
+    assert merged.state == sequential.state and not merged.state.complete
+    unbounded = assemble(results, split, net, Budget(), None, SolverStats(), None)
+    assert len(unbounded.outcomes) == 6 and unbounded.state.complete
