@@ -140,10 +140,12 @@ def _mw_known() -> dict[str, list[float]]:
     return _MW_KNOWN
 
 
-def _mw_watch(done: "_mw_threading.Event", cpu_limit: float, wall_limit: float) -> None:
+def _mw_watch(done: "_mw_threading.Event", nodeid: str, cpu_limit: float, wall_limit: float) -> None:
     cpu0, wall0 = _mw_time.process_time(), _mw_time.monotonic()
     while not done.wait(0.2):
         if _mw_time.process_time() - cpu0 > cpu_limit or _mw_time.monotonic() - wall0 > wall_limit:
+            with open("mutation-timeouts.log", "a") as log:  # which test of which mutant, for the record
+                log.write(f"{os.environ.get('MUTANT_UNDER_TEST')} {nodeid} cpu>{cpu_limit:.1f} or wall>{wall_limit:.1f}\n")
             os._exit(36)
 
 
@@ -167,7 +169,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     if mode == "mutant":
         cpu, wall = _mw_known().get(item.nodeid, [$WALL_FLOOR, $WALL_FLOOR])
         _mw_threading.Thread(target=_mw_watch, daemon=True,
-                             args=(done, max($CPU_FLOOR, $CPU_FACTOR * cpu), $WALL_FLOOR + $WALL_FACTOR * wall)).start()
+                             args=(done, item.nodeid, max($CPU_FLOOR, $CPU_FACTOR * cpu), $WALL_FLOOR + $WALL_FACTOR * wall)).start()
     cpu0, wall0 = _mw_time.process_time(), _mw_time.monotonic()
     yield
     done.set()
@@ -182,6 +184,7 @@ only_mutate = $(toml_list $modules)
 also_copy = ["models", "encodings", "verify.toml", "README.md", "docs", "bench"]
 pytest_add_cli_args = $(toml_list "${extra[@]}")
 timeout_multiplier = $TIMEOUT_MULTIPLIER
+process_isolation = "forkserver"
 timeout_constant = $TIMEOUT_CONSTANT
 pytest_add_cli_args_test_selection = $(toml_list $tests)
 TOML
