@@ -93,3 +93,44 @@ def test_a_sequence_too_short_for_the_claim_is_refused_with_the_length_needed() 
     with pytest.raises(InputError) as info:
         claim_from_name("2nd-argmax", 1)
     assert str(info.value) == "the 2nd-argmax claim needs a sequence length of at least 2"
+
+
+# -- the task claims (argmedian, argoutlier), by hand ----------------------------------------------
+
+def test_argoutlier_targets_use_each_rows_own_mean() -> None:
+    """Row [0, 1, 10]: mean 11/3, distances 11/3, 8/3, 19/3 -> 2. Row [100, 101, 90]: mean 97,
+    distances 3, 4, 7 -> 2 (against the mean of both rows, 50.3, it would be 1)."""
+    import numpy as np
+
+    from verify.core.claim import ArgoutlierClaim
+
+    x = np.array([[0, 1, 10], [100, 101, 90]])
+    assert ArgoutlierClaim().targets(x).tolist() == [2, 2]
+    assert ArgoutlierClaim().targets(x.astype(np.float32)).tolist() == [2, 2]
+
+
+def test_argoutlier_pieces_are_named_by_side_and_need_three_inputs() -> None:
+    from verify.core.claim import ArgoutlierClaim
+
+    pieces = ArgoutlierClaim().pieces(3)
+    assert [(p.label, p.target) for p in pieces] == [
+        (f"x{t} farthest, {side} the mean", t) for t in range(3) for side in ("above", "below")]
+    # x = (0, 0, 3): mean 1, x2 is 2 above it, the others 1 below: only "x2 farthest, above"
+    x = (F(0), F(0), F(3))
+    assert [p.label for p in pieces if all(c.holds(x) for c in p.constraints)] == ["x2 farthest, above the mean"]
+    with pytest.raises(ValueError, match="at least 3"):
+        ArgoutlierClaim().pieces(2)
+    assert ArgoutlierClaim().length_problem(2) == (
+        "the argoutlier claim needs a sequence length of at least 3 (two inputs are always equally far from their mean)")
+
+
+def test_argmedian_needs_an_odd_length_and_distinct_middle_values() -> None:
+    from verify.core.claim import ArgmedianClaim
+
+    claim = ArgmedianClaim()
+    with pytest.raises(ValueError, match="odd sequence length"):
+        claim.pieces(4)
+    assert [p.target for p in claim.pieces(3)] == [1, 2, 0, 2, 0, 1]  # the median of x_a > x_b > x_c is b
+    assert claim.well_defined([F(3), F(1), F(2)]) and not claim.well_defined([F(1), F(1), F(0)])
+    assert not claim.well_defined([F(1), F(2), F(3), F(4)])
+    assert claim.expected([F(3), F(1), F(2)]) == 2
