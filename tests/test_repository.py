@@ -32,7 +32,7 @@ def test_card_matches_its_weights(card_path: Path) -> None:
     weights = load_weights(weights_path)
     d, n = card["hidden_size"], card["seq_len"]
     assert (weights.hidden_size, weights.seq_len) == (d, n)
-    # d + d^2 + n*d parameters (shared/CONTEXT.md): 10 for M_{2,2}, 432 for M_{16,10}
+    # d + d^2 + n*d parameters (AlgZoo's parameter count): 10 for M_{2,2}, 432 for M_{16,10}
     assert card["n_params"] == d + d * d + n * d == weights.n_params
     state = weights.state_dict()
     for name, shape in card["tensors"].items():

@@ -28,7 +28,7 @@ from verify.core.network import ExactRNN
 from verify.check.regions import Budget, Region, RegionSearch, SearchState
 from verify.check.sampling import SampleEstimate, sample_error_rate
 from verify.geometry.integer_cone import GrowingCone
-from verify.geometry.solid import (MAX_CERTIFIED_RANK, ConeGeometry, geometry_measure, geometry_of, int_rank,
+from verify.geometry.solid import (MAX_CERTIFIED_RANK, ConeGeometry, geometry_measure, geometry_of, rank,
                                    measured_cone)
 from verify.smt.solver import ExactSolver, QueryLimits, SolverStats, interrupt_active_solvers
 from verify.check.standardize import Standardized, standardize
@@ -206,7 +206,7 @@ def _region_measure(geometry: ConeGeometry | None, pieces: list[Measure | None],
 
 def _measured(grown: GrowingCone, n: int) -> tuple[ConeGeometry | None, Measure | None]:
     """`measured_cone` of the same constraints, from the grown cone: no geometry past the certified rank."""
-    if n > MAX_CERTIFIED_RANK and int_rank(grown.normals) > MAX_CERTIFIED_RANK:
+    if n > MAX_CERTIFIED_RANK and rank(grown.normals) > MAX_CERTIFIED_RANK:
         return None, None
     geometry = geometry_of(grown)
     return geometry, None if geometry is None else geometry_measure(geometry)

@@ -159,8 +159,9 @@ def _replace_row(inv: list[list[Fraction]], k: int, row: Sequence[Fraction]) -> 
     return [[inv[r][j] - col[r] * weights[j] / denom for j in range(size)] for r in range(size)]
 
 
-def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
-    """Exact rank by Gaussian elimination over the rationals."""
+def rank(vectors: Sequence[Sequence[Fraction] | Sequence[int]]) -> int:
+    """Exact rank by fraction-free Gaussian elimination: the same code for rational and for
+    integer vectors (integers stay integers)."""
     rows = [list(v) for v in vectors if not is_zero(v)]
     if not rows:
         return 0
@@ -170,10 +171,11 @@ def rank(vectors: Sequence[Sequence[Fraction]]) -> int:
         if pivot is None:
             continue
         rows[r], rows[pivot] = rows[pivot], rows[r]
+        p = rows[r][col]
         for i in range(r + 1, len(rows)):
-            if rows[i][col] != 0:
-                f = rows[i][col] / rows[r][col]
-                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+            f = rows[i][col]
+            if f != 0:
+                rows[i] = [p * x - f * y for x, y in zip(rows[i], rows[r])]
         r += 1
         if r == len(rows):
             break

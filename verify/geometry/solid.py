@@ -199,28 +199,6 @@ def _fractions(v: Sequence[int]) -> Vector:
     return normalize_ray(tuple(Fraction(x) for x in v))
 
 
-def int_rank(vectors: Sequence[Sequence[int]]) -> int:
-    """Exact rank of integer vectors by fraction-free elimination."""
-    rows = [list(v) for v in vectors if any(v)]
-    if not rows:
-        return 0
-    width, r = len(rows[0]), 0
-    for col in range(width):
-        pivot = next((i for i in range(r, len(rows)) if rows[i][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        p = rows[r][col]
-        for i in range(r + 1, len(rows)):
-            f = rows[i][col]
-            if f != 0:
-                rows[i] = [p * x - f * y for x, y in zip(rows[i], rows[r])]
-        r += 1
-        if r == len(rows):
-            break
-    return r
-
-
 def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
     """The geometry `cone_geometry` gives for the same constraints, from an incrementally grown cone.
 
@@ -239,12 +217,12 @@ def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
         if any(r):
             unique.setdefault(r, z)
     ints = list(unique)
-    full = int_rank(ints) == n
+    full = rank(ints) == n
     facets: list[Vector] = []
     if full:
         for k, a in enumerate(cone.normals):
             tight = [r for r in ints if idot(a, r) == 0]
-            if len(tight) >= n - 1 and int_rank(tight) == n - 1:
+            if len(tight) >= n - 1 and rank(tight) == n - 1:
                 facets.append(_fractions(a))
     return ConeGeometry(n, tuple(_fractions(r) for r in ints), (), tuple(facets), full)
 
@@ -395,24 +373,14 @@ def _quadrature_measure(geometry: ConeGeometry, method: str) -> Measure | None:
     from verify.geometry.orthant import simplicial_measure
     from verify.geometry.triangulate import triangulate
 
-    lower, upper = mpf(0), mpf(0)
     with working_precision():
+        total = iv.mpf(0)
         for simplex in triangulate(geometry.rays, geometry.facets, geometry.lineality):
             bounds = simplicial_measure(simplex)
             if bounds is None:
                 return None
-            lower, upper = _add_down(lower, bounds[0]), _add_up(upper, bounds[1])
-    return Measure(lower, upper, method)
-
-
-def _add_down(a: mpf, b: mpf) -> mpf:
-    with working_precision():
-        return mpf((iv.mpf(a) + iv.mpf(b)).a)
-
-
-def _add_up(a: mpf, b: mpf) -> mpf:
-    with working_precision():
-        return mpf((iv.mpf(a) + iv.mpf(b)).b)
+            total += iv.mpf(list(bounds))  # interval sums round outward
+        return Measure(mpf(total.a), mpf(total.b), method)
 
 
 def measured_cone(constraints: Sequence[Constraint], n: int) -> tuple[ConeGeometry | None, Measure | None]:
