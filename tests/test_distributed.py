@@ -9,7 +9,9 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,6 +30,7 @@ distributed = pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parent.parent
 M22 = ROOT / "models" / "algzoo" / "2nd_argmax_2_2.pth"
 M23 = ROOT / "models" / "trained_2_3.pth"  # a trained n = 3 model
+HANDCRAFTED = ROOT / "models" / "handcrafted_2_2.pth"  # exactly right everywhere: proved, or unknown if cut short
 OPTIONS = CheckOptions(estimate_samples=0)
 
 
@@ -178,3 +181,87 @@ def test_stealing_with_a_worker_killed_mid_split_changes_nothing(cluster: Any) -
     assert killed
     assert _verdict_sections(stolen) == _verdict_sections(sequential)
     assert source.computed == unkilled.computed  # every part once: none lost, none counted twice
+
+
+# -- the scheduler vanishing ----------------------------------------------------------------------
+
+# `verify check` that, once its first subtree file is durable, waits (its Dask loop blocked) until
+# the test has SIGKILLed the scheduler: the loss lands mid-run whatever the machine's speed.
+PAUSE_AFTER_FIRST_SAVE = """
+import sys, time
+from pathlib import Path
+from verify.check import checkpoint
+from verify.cli.main import main
+marker, go = Path(sys.argv[1]), Path(sys.argv[2])
+real = checkpoint.Checkpoint.save
+def save(self, *args):
+    real(self, *args)
+    if not marker.exists():
+        marker.write_text("saved")
+        while not go.exists():
+            time.sleep(0.05)
+checkpoint.Checkpoint.save = save
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _wait_for(path: Path, process: "subprocess.Popen[bytes]", seconds: float = 120.0) -> None:
+    """Poll for `path` (a generous bound: only a broken run takes that long)."""
+    end = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, f"exited early with {process.returncode}"
+        assert time.monotonic() < end, f"{path.name} never appeared"
+        time.sleep(0.1)
+
+
+def _dask(*args: str, log: Path) -> "subprocess.Popen[bytes]":
+    """`dask scheduler` / `dask worker` (the same entry points, run by this Python)."""
+    module = {"scheduler": "distributed.cli.dask_scheduler", "worker": "distributed.cli.dask_worker"}[args[0]]
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", module, *args[1:]], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_the_scheduler_vanishing_ends_unknown_keeps_the_checkpoint_and_resumes(tmp_path: Path) -> None:
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        address_file = tmp_path / "scheduler.json"
+        scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                          "--scheduler-file", str(address_file), log=tmp_path / "scheduler.log")
+        processes.append(scheduler)
+        _wait_for(address_file, scheduler)
+        time.sleep(0.2)  # the file is written in one go, but give its writer a moment to close it
+        address = json.loads(address_file.read_text())["address"]
+        processes.append(_dask("worker", address, "--nthreads", "1", "--no-dashboard", log=tmp_path / "worker.log"))
+        folder, marker, go = tmp_path / "ck", tmp_path / "saved", tmp_path / "go"
+        run = subprocess.Popen([sys.executable, "-c", PAUSE_AFTER_FIRST_SAVE, str(marker), str(go), "check",
+                                str(HANDCRAFTED), "--scheduler", address, "--checkpoint", str(folder),
+                                "--json", str(tmp_path / "lost.json")], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        processes.append(run)
+        _wait_for(marker, run)
+        scheduler.kill()
+        scheduler.wait(timeout=30)
+        go.write_text("go")
+        out, err = run.communicate(timeout=120)  # bounded: the client gives the scheduler up within seconds
+        assert run.returncode == 3, err.decode()[-3000:]
+        assert "Traceback" not in err.decode() and len(err.decode().strip().splitlines()) <= 1, err.decode()[-3000:]
+        verdict = [line for line in out.decode().splitlines() if "verdict:" in line]
+        assert len(verdict) == 1 and "UNKNOWN" in verdict[0] and "the Dask scheduler was lost" in verdict[0]
+        lost = json.loads((tmp_path / "lost.json").read_text())
+        assert lost["verdict"] == "unknown"
+        kept = list(folder.glob("subtree-*.json"))
+        assert len(kept) >= 1
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    full, resumed = tmp_path / "full.json", tmp_path / "resumed.json"
+    assert main(["check", str(HANDCRAFTED), "--json", str(full)], io.StringIO(), io.StringIO()) == 0
+    err_io = io.StringIO()
+    code = main(["check", str(HANDCRAFTED), "--checkpoint", str(folder), "--resume", "--json", str(resumed)],
+                io.StringIO(), err_io)
+    assert code == 0, err_io.getvalue()
+    assert _verdict_sections(json.loads(resumed.read_text())) == _verdict_sections(json.loads(full.read_text()))
+    assert len(list(folder.glob("subtree-*.json"))) > len(kept)

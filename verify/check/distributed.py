@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -62,6 +63,21 @@ class Scheduler:
         if "://" not in text or text.endswith("://"):
             raise InputError(f"--scheduler {text}: expected local:N or a Dask address such as tcp://HOST:8786")
         return cls(text)
+
+
+class _QuietDask:
+    """Dask's own loggers silenced while a run uses it: a lost scheduler is this run's one-line
+    stop reason, not the client's reconnect tracebacks on stderr. `restore` puts them back."""
+
+    def __init__(self) -> None:
+        names = ["distributed"] + [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+        self._levels = {name: logging.getLogger(name).level for name in names}
+        for name in names:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+    def restore(self) -> None:
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -192,6 +208,7 @@ class SubtreeRegions:
         wall_deadline = None if deadline is None else time.time() + (deadline - budget.clock())
         cluster: Any = None
         client: Any = None
+        quiet = _QuietDask()
         try:
             if self.scheduler.address is None:
                 try:
@@ -225,7 +242,12 @@ class SubtreeRegions:
                 for future in ready:
                     pending.discard(future)
                     if future.status == "finished":
-                        accept(future.result())
+                        try:
+                            result = future.result(timeout=RECONNECT_SECONDS)
+                        except (CancelledError, OSError, TimeoutError):  # done, but its data went with the scheduler
+                            lost = True
+                            continue
+                        accept(result)
                     elif future.status == "error":
                         error = future.exception()
                         if type(error).__name__ != "KilledWorker":
@@ -260,6 +282,7 @@ class SubtreeRegions:
                     cluster.close(timeout=10)
                 except Exception:  # noqa: BLE001
                     pass
+            quiet.restore()
 
     def _stop_reason(self) -> str:
         return (self.stop() or "") if self.stop is not None else ""
