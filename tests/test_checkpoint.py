@@ -58,6 +58,13 @@ def _report(path: Path) -> dict[str, Any]:
     return report
 
 
+def _model_folder(root: Path) -> Path:
+    """The one model's folder under `--checkpoint root` (weights-<hash>)."""
+    folders = [p for p in root.iterdir() if p.is_dir()]
+    assert len(folders) == 1 and folders[0].name.startswith("weights-"), folders
+    return folders[0]
+
+
 def _run(*argv: str) -> tuple[int, str]:
     err = io.StringIO()
     code = main(["check", *argv], io.StringIO(), err)
@@ -83,12 +90,12 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_report(tmp_path: Pa
                              "--json", str(tmp_path / "never.json")], cwd=ROOT, capture_output=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert killed.returncode == -9
-    assert len(list(folder.glob("subtree-*.json"))) == 3 and not (tmp_path / "never.json").exists()
+    assert len(list(_model_folder(folder).glob("subtree-*.json"))) == 3 and not (tmp_path / "never.json").exists()
     resumed = tmp_path / "resumed.json"
     code, err = _run(str(M23), "--checkpoint", str(folder), "--resume", "--json", str(resumed))
     assert code == 1, err
     assert _report(resumed) == _report(full)
-    assert len(list(folder.glob("subtree-*.json"))) == 13  # every subtree now saved
+    assert len(list(_model_folder(folder).glob("subtree-*.json"))) == 13  # every subtree now saved
 
 
 def test_corrupted_and_truncated_files_are_redone_never_trusted(tmp_path: Path) -> None:
@@ -130,6 +137,7 @@ def test_sigkill_mid_split_then_resume_gives_the_uninterrupted_report(tmp_path: 
                              "--json", str(tmp_path / "never.json")], cwd=ROOT, capture_output=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    folder = _model_folder(folder)
     bodies = _bodies(folder)
     assert len(bodies) == 3
     split = [b for b in bodies.values() if b["frontier"]]
@@ -138,7 +146,7 @@ def test_sigkill_mid_split_then_resume_gives_the_uninterrupted_report(tmp_path: 
         assert len(body["evaluated"]["f"]["outcomes"]) == 1
         assert all(child.startswith(body["prefix"]) and len(child) > len(body["prefix"]) for child in body["frontier"])
     resumed = tmp_path / "resumed.json"
-    code, err = _run(str(M23), "--checkpoint", str(folder), "--resume", "--json", str(resumed))
+    code, err = _run(str(M23), "--checkpoint", str(folder.parent), "--resume", "--json", str(resumed))
     assert code == 1, err
     assert _report(resumed) == _report(full)
     parts = _bodies(folder)  # the resumed run (no node budget) finished each remaining child whole
@@ -196,3 +204,49 @@ def _report_of(result: Any) -> str:
     report.pop("timing")
     report.pop("solver")
     return json.dumps(report, sort_keys=True)
+
+
+M22 = ROOT / "models" / "algzoo" / "2nd_argmax_2_2.pth"
+
+
+def test_several_models_share_one_checkpoint_folder_each_in_its_own_and_each_resumes(tmp_path: Path) -> None:
+    full = tmp_path / "full.json"
+    assert _run(str(M23), str(M22), "--json", str(full))[0] == 1
+    folder = tmp_path / "ck"
+    killed = subprocess.run([sys.executable, "-c", KILLER, "check", str(M23), str(M22), "--checkpoint", str(folder),
+                             "--json", str(tmp_path / "never.json")], cwd=ROOT, capture_output=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert killed.returncode == -9  # in the first model, after its third subtree
+    first = _model_folder(folder)
+    assert len(list(first.glob("subtree-*.json"))) == 3
+    resumed = tmp_path / "resumed.json"
+    code, err = _run(str(M23), str(M22), "--checkpoint", str(folder), "--resume", "--json", str(resumed))
+    assert code == 1, err
+    want = json.loads(full.read_text())
+    got = json.loads(resumed.read_text())
+    for report in want + got:
+        report.pop("timing"), report.pop("solver")
+    assert got == want
+    folders = sorted(p for p in folder.iterdir() if p.is_dir())
+    assert len(folders) == 2 and first in folders
+    assert sorted(len(list(f.glob("subtree-*.json"))) for f in folders) == [6, 13]  # every subtree of each
+    # resumed again, in the other order, with nothing left to do: both read back whole
+    again = tmp_path / "again.json"
+    assert _run(str(M22), str(M23), "--checkpoint", str(folder), "--resume", "--json", str(again))[0] == 1
+    both = json.loads(again.read_text())
+    for report in both:
+        report.pop("timing"), report.pop("solver")
+    assert both == want[::-1]
+
+
+def test_a_fresh_run_refuses_a_folder_with_anything_in_it_before_any_model_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    code, err = _run(str(M23), str(M22), "--checkpoint", str(folder), "--json", str(tmp_path / "r.json"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--resume" in err
+    assert not (tmp_path / "r.json").exists()
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    code, err = _run(str(M23), "--checkpoint", str(not_a_folder), "--resume")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not a folder" in err

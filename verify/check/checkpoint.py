@@ -1,6 +1,8 @@
 """`--checkpoint DIR`: each finished subtree of the region search, kept on disk as data.
 
-A checkpoint folder holds `manifest.json` (the run key and the split it used) and one
+`--checkpoint DIR` gives every model a folder of its own, `DIR/weights-<hash>` (the first 16 hex
+digits of the SHA-256 of its exact weights), so one DIR serves a run of several models and each
+resumes on its own. A checkpoint folder holds `manifest.json` (the run key and the split it used) and one
 `subtree-<bits>.json` per finished subtree. A subtree that was split further (work stealing)
 is saved with its finished part and its `frontier`, the longer prefixes of the rest, each of
 which gets a file of its own when it finishes. Every file is written atomically (a temporary
@@ -123,6 +125,21 @@ def run_key(network: ExactRNN, options: CheckOptions) -> str:
         "collect_queries": options.collect_queries,
     }
     return _digest(described)
+
+
+def model_folder(root: Path, network: ExactRNN) -> Path:
+    """The folder under `--checkpoint root` that holds this model's checkpoint."""
+    weights = {"w_hi": [str(v) for v in network.w_hi], "w_hh": [[str(v) for v in row] for row in network.w_hh],
+               "w_oh": [[str(v) for v in row] for row in network.w_oh]}
+    return root / f"weights-{_digest(weights)[:16]}"
+
+
+def check_root(root: Path, *, resume: bool) -> None:
+    """Before any model runs: a fresh run (no --resume) needs an empty or new folder; InputError if not."""
+    if root.exists() and not root.is_dir():
+        raise InputError(f"--checkpoint {root}: not a folder")
+    if not resume and root.is_dir() and any(root.iterdir()):
+        raise InputError(f"--checkpoint {root}: already holds a checkpoint; add --resume or use an empty folder")
 
 
 def finished(evaluated: EvaluatedRegions) -> bool:
