@@ -1,10 +1,13 @@
-"""Issue 18 #4: the two helpers of the claim check that no end-to-end run pins down.
+"""Issue 18 #4: what no end-to-end run of the claim check pins down.
 
 `_hints_violation` picks which Z3 queries a region gets (the one combined query when no extreme
 ray of a piece's closed cone hints at a violation); `_boundary_point` re-derives a boundary
 counterexample in a fresh solver under the run's query limits. Every expectation is worked out
 by hand on two-input cones small enough to draw: the rays and lineality of a quadrant, a wedge
-and a half-plane, and the integer dot products a . r that decide the hint.
+and a half-plane, and the integer dot products a . r that decide the hint. Then `check_region`
+itself on hand-built regions: the one combined query of a region with no hint, the recorded
+queries re-decided one by one, and the Z3-only path (more than GEOMETRY_MAX_N inputs, no grown
+cone), whose cones are checked by the exact forward pass at their witnesses.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from fractions import Fraction as F
 
 import pytest
 
-from verify.check.claims import _boundary_point, _hints_violation
-from verify.check.regions import Region
+from verify.check.claims import Verdict, _boundary_point, _hints_violation, check_region
+from verify.check.regions import GEOMETRY_MAX_N, Region
 from verify.core.claim import KthArgmaxClaim
 from verify.core.linear import Constraint, Op
 from verify.geometry.integer_cone import GrowingCone
-from verify.smt.solver import QueryLimits, SolverStats
+from verify.smt.solver import Answer, QueryLimits, SolverStats, decide
 
 
 def cone(rays: tuple[tuple[int, int], ...], lineality: tuple[tuple[int, int], ...] = ()) -> GrowingCone:
@@ -118,3 +121,65 @@ def test_the_boundary_query_obeys_the_runs_limits() -> None:
     stats = SolverStats()
     assert _boundary_point(WEDGE, CLAIM, "x1 > x0", stats, limits) is None
     assert stats.unknowns == 1 and stats.checks == 0
+
+
+def orthant(n: int, logits: list[list[int]]) -> Region:
+    """The region x_i >= 0 for every i, with the given integer logit rows (no grown cone)."""
+    rows = tuple(tuple(F(v) for v in row) for row in logits)
+    units = tuple(Constraint(tuple(F(int(k == i)) for k in range(n)), Op.GE) for i in range(n))
+    return Region(0, (), units, rows, 0)
+
+
+def exact_argmax(logits: tuple[tuple[F, ...], ...], x: tuple[F, ...]) -> int:
+    values = [sum((a * b for a, b in zip(row, x)), F(0)) for row in logits]
+    return values.index(max(values))  # the first maximum, as torch.argmax
+
+
+def test_a_region_the_network_gets_right_is_decided_by_one_combined_query() -> None:
+    # argmax claim on the quadrant, logits (x0, x1): correct everywhere. Piece "x0 > rest" meets
+    # the quadrant in the cone of rays (1, 0), (1, 1); "index 1 beats 0" is (-1, 1) . x > 0, which
+    # is -1 and 0 on those rays: no hint (the same for the other piece by symmetry), so one query
+    # for both pieces at once, UNSAT, and no piece is asked on its own
+    stats = SolverStats()
+    result = check_region(orthant(2, [[1, 0], [0, 1]]), KthArgmaxClaim(1), stats, limits=QueryLimits(timeout_ms=None),
+                          collect_queries=True)
+    assert result.verdict is Verdict.PROVED and not result.undecided
+    assert stats.checks == 1
+    assert sorted((c.target, c.predicted) for c in result.cones) == [(0, 0), (1, 1)]
+    # recorded all the same, piece by piece (interior SAT, violation UNSAT), as a fresh solver finds
+    assert [q.expected for q in result.queries] == [Answer.SAT, Answer.UNSAT] * 2
+    for query in result.queries:
+        assert decide(2, query.constraints, SolverStats(), any_of=query.any_of, timeout_ms=None)[0] is query.expected
+
+
+def test_recorded_queries_carry_the_answers_a_fresh_solver_gives() -> None:
+    # logits (x1, x0): argmax says 1 where x0 is largest, 0 where x1 is: wrong on both pieces;
+    # (1, -1) . (1, 0) = 1 > 0 hints, so each piece's violation is asked and recorded
+    region = orthant(2, [[0, 1], [1, 0]])
+    result = check_region(region, KthArgmaxClaim(1), SolverStats(), limits=QueryLimits(timeout_ms=None),
+                          collect_queries=True)
+    assert result.verdict is Verdict.REFUTED
+    assert sorted((c.target, c.predicted) for c in result.cones) == [(0, 1), (1, 0)]
+    assert len(result.queries) >= 4  # per piece: interior, violation, and the argmax splits
+    for query in result.queries:
+        answer, _ = decide(2, query.constraints, SolverStats(), any_of=query.any_of, timeout_ms=None)
+        assert query.expected is answer, query.name
+    assert {q.expected for q in result.queries} == {Answer.SAT, Answer.UNSAT}
+
+
+def test_past_the_geometry_limit_z3_alone_finds_the_same_cones() -> None:
+    # n = GEOMETRY_MAX_N + 1 inputs and no grown cone: every piece is decided by Z3's queries.
+    # Logits are the inputs with x0 and x1 swapped, so the argmax is wrong exactly on the pieces
+    # "x0 > rest" (predicts 1) and "x1 > rest" (predicts 0), right on the others.
+    n = GEOMETRY_MAX_N + 1
+    logits = [[int(k == i) for k in range(n)] for i in (1, 0, *range(2, n))]
+    region = orthant(n, logits)
+    result = check_region(region, KthArgmaxClaim(1), SolverStats(), limits=QueryLimits(timeout_ms=None))
+    assert result.verdict is Verdict.REFUTED and not result.undecided
+    want = [(0, 1), (1, 0)] + [(i, i) for i in range(2, n)]
+    assert sorted((c.target, c.predicted) for c in result.cones) == want
+    for c in result.cones:  # every witness: inside the region, in its piece, with that prediction
+        assert region.contains(c.witness, strictly=True)
+        assert all(k.holds(c.witness) for k in c.constraints)
+        assert max(c.witness) == c.witness[c.target] and c.witness.count(max(c.witness)) == 1
+        assert exact_argmax(region.logits, c.witness) == c.predicted
