@@ -16,6 +16,7 @@ from fractions import Fraction as F
 
 import pytest
 
+from tests.fault_harness import Fault, count_checks, install
 from verify.check.claims import Verdict, _boundary_point, _hints_violation, check_region
 from verify.check.regions import GEOMETRY_MAX_N, Region
 from verify.core.claim import KthArgmaxClaim
@@ -183,3 +184,35 @@ def test_past_the_geometry_limit_z3_alone_finds_the_same_cones() -> None:
         assert all(k.holds(c.witness) for k in c.constraints)
         assert max(c.witness) == c.witness[c.target] and c.witness.count(max(c.witness)) == 1
         assert exact_argmax(region.logits, c.witness) == c.predicted
+
+
+# A region whose only counterexamples lie on its boundary: the wedge x1 >= 2 x0 >= 0 with logits
+# (2 x0, x1). Inside, x1 > 2 x0, so the argmax is 1, the largest input: right. On the facet
+# x1 = 2 x0 (x0 > 0) the logits tie and torch's argmax takes index 0, while the largest input
+# is still x1: wrong. The piece "x0 > rest" misses the wedge; "x1 > rest" meets it.
+TIE_FACET = Region(0, (), (Constraint((F(-2), F(1)), Op.GE), Constraint((F(1), F(0)), Op.GE)),
+                   ((F(2), F(0)), (F(0), F(1))), 0)
+
+
+def test_a_violation_only_on_the_boundary_refutes_with_a_point_on_the_facet() -> None:
+    result = check_region(TIE_FACET, KthArgmaxClaim(1), SolverStats(), limits=QueryLimits(timeout_ms=None))
+    assert result.verdict is Verdict.REFUTED and not result.undecided
+    assert [(c.target, c.predicted) for c in result.cones] == [(1, 1)]  # inside: right
+    (violation,) = result.boundary_violations
+    x0, x1 = violation.point
+    assert x1 == 2 * x0 and x0 > 0  # on the facet, off the origin
+    assert exact_argmax(TIE_FACET.logits, violation.point) == 0 and violation.target == 1
+
+
+def test_a_boundary_point_the_fresh_solver_cannot_find_leaves_the_region_undecided(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    counted = count_checks(monkeypatch)
+    check_region(TIE_FACET, KthArgmaxClaim(1), SolverStats(), limits=QueryLimits(timeout_ms=None))
+    monkeypatch.undo()
+    # the boundary point's query is the run's last check: make it unknown
+    install(monkeypatch, Fault(k=counted.calls, kind="unknown"))
+    result = check_region(TIE_FACET, KthArgmaxClaim(1), SolverStats(), limits=QueryLimits(timeout_ms=None))
+    assert result.verdict is Verdict.REFUTED  # a violation was proved before (the closed query)
+    assert result.undecided and not result.stopped
+    assert result.boundary_violations == []
+    assert result.note == "solver unknown (boundary witness)"
