@@ -3,7 +3,7 @@
     python bench/bench_distributed.py rates [MODEL]        (default models/trained_4_3.pth)
     python bench/bench_distributed.py measure MODEL OUT    per-region times of one sequential search, as JSON
     python bench/bench_distributed.py simulate [TIMES]     (default bench/distributed_times_speed_16_3.json)
-        [--workers 8 32 128] [--slices 0 2 0.5 0.1] [--scale 1.0]
+        [--workers 8 32 128] [--slices 0.5] [--policy 2 0.1] [--scale 1.0]
 
 `rates`: regions per second with the subtrees in this process and on a local Dask cluster of
 1 and 2 worker processes, and Dask's overhead per task (empty tasks). Prints a table.
@@ -28,6 +28,7 @@ a small `--scale` overstates it.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import platform
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.check.distributed import Scheduler, SubtreeRegions
-from verify.check.parallel import TASKS_PER_JOB, SubtreeTask, rest_of_subtree, run_subtree
+from verify.check.parallel import HUNGRY_TASKS, TASKS_PER_JOB, SubtreeTask, rest_of_subtree, run_subtree
 from verify.check.pipeline import CheckOptions, check_model, evaluate_region
 from verify.check.regions import RegionSearch
 from verify.core.network import ExactRNN
@@ -50,6 +51,7 @@ EMPTY_TASKS = 500
 OVERHEAD_EVERY = 10
 DEFAULT_TIMES = Path("bench/distributed_times_speed_16_3.json")
 Bits = tuple[bool, ...]
+SplitSlice = float  # recorded seconds a task runs before it splits (0: never)
 
 
 def _noop(i: int) -> int:
@@ -170,11 +172,14 @@ def _sleep_task(seconds: float) -> float:
 
 
 def replay(recorded: Recorded, workers: int, slice_seconds: float, scale: float,
-           max_steps: int | None) -> tuple[float, int]:
-    """Makespan (scaled back to recorded seconds) and task count of one replay on `workers`."""
+           max_steps: int | None, hungry_seconds: float | None = None) -> tuple[float, int]:
+    """Makespan (scaled back to recorded seconds) and task count of one replay on `workers`.
+    With `hungry_seconds`, a task submitted while fewer than HUNGRY_TASKS tasks per worker are
+    out gets that (shorter) slice instead, as verify's SplitPolicy does."""
     from distributed import Client, LocalCluster, as_completed
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0",
+                      memory_limit=0) as cluster:  # in-process workers share one process's memory
         with Client(cluster) as client:
             client.wait_for_workers(workers)
             start = time.perf_counter()
@@ -183,8 +188,10 @@ def replay(recorded: Recorded, workers: int, slice_seconds: float, scale: float,
 
             def submit(prefix: Bits) -> Any:
                 nonlocal tasks
-                spent, frontier = slice_of(recorded, prefix, slice_seconds)
-                future = client.submit(_sleep_task, (recorded.task_overhead + spent) * scale, pure=False)
+                hungry = hungry_seconds is not None and len(futures) < HUNGRY_TASKS * workers
+                spent, frontier = slice_of(recorded, prefix, hungry_seconds if hungry else slice_seconds)
+                future = client.submit(_sleep_task, (recorded.task_overhead + spent) * scale, pure=False,
+                                       priority=-len(prefix))  # as verify submits: shallower first
                 futures[future] = frontier
                 tasks += 1
                 return future
@@ -192,12 +199,40 @@ def replay(recorded: Recorded, workers: int, slice_seconds: float, scale: float,
             pending = as_completed([submit(p) for p in recorded.split(workers, max_steps)])
             for future in pending:
                 future.result()
-                for child in futures.pop(future):
+                for child in reversed(futures.pop(future)):
                     pending.add(submit(child))
             return (time.perf_counter() - start) / scale, tasks
 
 
-def simulate(path: Path, workers: list[int], slices: list[float], scale: float) -> None:
+def list_schedule(recorded: Recorded, workers: int, slice_seconds: float, max_steps: int | None,
+                  hungry_seconds: float | None = None) -> float:
+    """The same tasks on an ideal scheduler (no overhead of its own): each free worker takes the
+    shallowest ready task; a task's frontier is ready when it ends. Makespan in recorded seconds."""
+    ready: list[tuple[int, int, Bits, SplitSlice]] = []
+    running: list[tuple[float, int, tuple[Bits, ...]]] = []
+    order = 0
+
+    def add(prefix: Bits) -> None:
+        nonlocal order
+        hungry = hungry_seconds is not None and len(ready) + len(running) < HUNGRY_TASKS * workers
+        heapq.heappush(ready, (len(prefix), order, prefix, hungry_seconds if hungry else slice_seconds))
+        order += 1
+
+    for prefix in recorded.split(workers, max_steps):
+        add(prefix)
+    now = 0.0
+    while ready or running:
+        while ready and len(running) < workers:
+            _, seq, prefix, rule = heapq.heappop(ready)
+            spent, frontier = slice_of(recorded, prefix, rule)
+            heapq.heappush(running, (now + recorded.task_overhead + spent, seq, frontier))
+        now, _, frontier = heapq.heappop(running)
+        for child in reversed(frontier):
+            add(child)
+    return now
+
+
+def simulate(path: Path, workers: list[int], slices: list[float], policy: list[float], scale: float) -> None:
     recorded = Recorded.load(path)
     total, longest = sum(recorded.seconds), max(recorded.seconds)
     print(f"{path}: {len(recorded.bits)} regions, {total:.1f} s summed, longest region {longest:.2f} s, "
@@ -205,17 +240,25 @@ def simulate(path: Path, workers: list[int], slices: list[float], scale: float) 
           "Dask's real scheduler, in-process workers of one thread")
     print("start: 'fixed' = the split --jobs W makes (about 8 subtrees per worker, at whole steps); "
           "'1 step' = only the first step's subtrees, refined by work stealing")
-    print(f"{'workers':>7} {'start':>6} {'slice s':>7} {'tasks':>6} {'makespan s':>10} {'speed-up':>8} "
-          f"{'effic.':>6} {'ideal s':>8} {'biggest first task s':>20}")
+    print(f"slice 'B/H': the policy, slice B while {HUNGRY_TASKS}+ tasks per worker are out, else H")
+    print("ideal: max(sum / workers, longest region); bound: the same with this row's tasks' overhead added")
+    print("no-overhead s: the same tasks list-scheduled without any scheduler overhead (no Dask)")
+    print(f"{'workers':>7} {'start':>6} {'slice s':>9} {'tasks':>6} {'makespan s':>10} {'speed-up':>8} "
+          f"{'effic.':>6} {'no-overhead s':>13} {'ideal s':>8} {'bound s':>8} {'biggest first task s':>20}")
+    rows: list[tuple[int | None, float, float | None]] = [(None, 0.0, None), (None, policy[0], policy[1])]
+    rows += [(1, s, None) for s in slices] + [(1, policy[0], policy[1])]
     for w in workers:
-        for max_steps, slice_seconds in [(None, 0.0)] + [(1, s) for s in slices]:
+        for max_steps, slice_seconds, hungry in rows:
             first = recorded.split(w, max_steps)
             biggest = max(sum(recorded.seconds[i] for i in recorded.below(p)) for p in first)
-            makespan, tasks = replay(recorded, w, slice_seconds, scale, max_steps)
+            makespan, tasks = replay(recorded, w, slice_seconds, scale, max_steps, hungry)
+            listed = list_schedule(recorded, w, slice_seconds, max_steps, hungry)
             ideal = max(total / w, longest)
+            bound = max((total + tasks * recorded.task_overhead) / w, longest + recorded.task_overhead)
             label = "fixed" if max_steps is None else f"{max_steps} step"
-            print(f"{w:7d} {label:>6} {slice_seconds:7g} {tasks:6d} {makespan:10.2f} {total / makespan:8.1f} "
-                  f"{total / makespan / w:6.0%} {ideal:8.2f} {biggest:20.2f}", flush=True)
+            rule = f"{slice_seconds:g}" + (f"/{hungry:g}" if hungry is not None else "")
+            print(f"{w:7d} {label:>6} {rule:>9} {tasks:6d} {makespan:10.2f} {total / makespan:8.1f} "
+                  f"{total / makespan / w:6.0%} {listed:13.2f} {ideal:8.2f} {bound:8.2f} {biggest:20.2f}", flush=True)
 
 
 def main() -> None:
@@ -229,13 +272,14 @@ def main() -> None:
     p_sim = sub.add_parser("simulate")
     p_sim.add_argument("times", nargs="?", default=str(DEFAULT_TIMES))
     p_sim.add_argument("--workers", type=int, nargs="+", default=[8, 32, 128])
-    p_sim.add_argument("--slices", type=float, nargs="+", default=[0, 2, 0.5, 0.1])
+    p_sim.add_argument("--slices", type=float, nargs="+", default=[0.5])
+    p_sim.add_argument("--policy", type=float, nargs=2, default=[2.0, 0.1], metavar=("BUSY", "HUNGRY"))
     p_sim.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args(sys.argv[1:] or ["rates"])
     if args.command == "measure":
         measure(Path(args.model), Path(args.out))
     elif args.command == "simulate":
-        simulate(Path(args.times), args.workers, args.slices, args.scale)
+        simulate(Path(args.times), args.workers, args.slices, args.policy, args.scale)
     else:
         rates(Path(getattr(args, "model", "models/trained_4_3.pth")))
 

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 from verify.check.distributed import Scheduler, SubtreeRegions
-from verify.check.parallel import ParallelRegions, SplitRule, rest_of_subtree
+from verify.check.parallel import HUNGRY_TASKS, ParallelRegions, SplitPolicy, SplitRule, rest_of_subtree, rule_for
 from verify.check.pipeline import CheckOptions, check_model
 from verify.check.regions import Budget
 from verify.cli.main import main
@@ -118,6 +118,18 @@ def test_the_rest_of_a_subtree_is_the_pending_inactive_branches_deepest_first() 
     assert rest_of_subtree((False, False), 0) == ()
 
 
+def test_a_split_rule_fires_on_nodes_or_seconds_and_the_policy_picks_the_short_one_for_hungry_workers() -> None:
+    assert not SplitRule().due(10**9, 1e9)  # no limit: never
+    assert SplitRule(nodes=5).due(5, 0.0) and not SplitRule(nodes=5).due(4, 1e9)
+    assert SplitRule(seconds=2.0).due(0, 2.0) and not SplitRule(seconds=2.0).due(10**9, 1.9)
+    busy, hungry = SplitRule(nodes=100), SplitRule(nodes=1)
+    policy = SplitPolicy(busy, hungry)
+    workers = 4
+    assert rule_for(policy, HUNGRY_TASKS * workers - 1, workers) is hungry  # fewer than HUNGRY_TASKS per worker out
+    assert rule_for(policy, HUNGRY_TASKS * workers, workers) is busy
+    assert rule_for(busy, 0, workers) is busy and rule_for(None, 0, workers) is None
+
+
 @pytest.mark.parametrize("model", [M22, M23], ids=["M_2_2", "trained_2_3"])
 @pytest.mark.parametrize("nodes", [1, 4, 9])
 def test_stealing_in_this_process_gives_the_sequential_report_at_every_node_budget(model: Path, nodes: int) -> None:
@@ -141,11 +153,14 @@ def test_stealing_keeps_the_meaning_of_max_regions(regions: int) -> None:
     assert _verdict_sections(stolen) == _verdict_sections(sequential)
 
 
-def test_stealing_with_local_processes_gives_the_sequential_report() -> None:
-    """--jobs N (a process pool): a coarse first split (one step) refined by a node budget."""
+@pytest.mark.parametrize("split", [SplitRule(nodes=1), SplitPolicy(busy=SplitRule(nodes=8), hungry=SplitRule(nodes=1))],
+                         ids=["nodes", "policy"])
+def test_stealing_with_local_processes_gives_the_sequential_report(split: Any) -> None:
+    """--jobs N (a process pool): a coarse first split (one step) refined by node budgets (which
+    one a task gets under the policy depends on timing; the report may not)."""
     weights = load_weights(M23)
     sequential = build_report(check_model(weights, OPTIONS))
-    source = ParallelRegions(2, cpus=2, split=SplitRule(nodes=1), split_steps=1)
+    source = ParallelRegions(2, cpus=2, split=split, split_steps=1)
     stolen = build_report(check_model(weights, OPTIONS, region_source=source))
     assert _verdict_sections(stolen) == _verdict_sections(sequential)
 
@@ -250,7 +265,7 @@ def test_the_scheduler_vanishing_ends_unknown_keeps_the_checkpoint_and_resumes(t
         assert len(verdict) == 1 and "UNKNOWN" in verdict[0] and "the Dask scheduler was lost" in verdict[0]
         lost = json.loads((tmp_path / "lost.json").read_text())
         assert lost["verdict"] == "unknown"
-        kept = list(folder.glob("subtree-*.json"))
+        kept = list(folder.glob("weights-*/subtree-*.json"))  # the model's own folder
         assert len(kept) >= 1
     finally:
         for process in processes:
@@ -264,4 +279,4 @@ def test_the_scheduler_vanishing_ends_unknown_keeps_the_checkpoint_and_resumes(t
                 io.StringIO(), err_io)
     assert code == 0, err_io.getvalue()
     assert _verdict_sections(json.loads(resumed.read_text())) == _verdict_sections(json.loads(full.read_text()))
-    assert len(list(folder.glob("subtree-*.json"))) > len(kept)
+    assert len(list(folder.glob("weights-*/subtree-*.json"))) > len(kept)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from verify.check.checkpoint import Checkpoint, bits_text, finished, run_key
-from verify.check.parallel import (DEFAULT_SPLIT, POLL_SECONDS, DEADLINE_GRACE, SplitRule, StopCheck, SubtreeResult,
-                                   SubtreeTask, assemble, run_subtree, split_search, undecided)
+from verify.check.parallel import (DEFAULT_SPLIT, POLL_SECONDS, DEADLINE_GRACE, SplitRule, Splitting, StopCheck,
+                                   SubtreeResult, SubtreeTask, assemble, rule_for, run_subtree, split_search, undecided)
 from verify.check.pipeline import CheckOptions, EvaluatedRegions
 from verify.core.errors import InputError
 from verify.core.network import ExactRNN
@@ -35,6 +35,7 @@ EXTRA_HINT = "--scheduler needs Dask: install the extra 'distributed' (pip insta
 LOST_SCHEDULER = "the Dask scheduler was lost"
 WORKER_DIED = "a worker process died"
 CONNECT_SECONDS = 10.0  # to reach the scheduler; also how long Dask's client retries a vanished one
+HUNGRY_NEVER = 1 << 30  # "tasks out" that no cluster counts as hungry
 RECONNECT_SECONDS = 30.0  # how long the client may try to reach a vanished scheduler before the run gives up
 
 
@@ -109,8 +110,10 @@ class SubtreeRegions:
     (None), with finished ones written to and read back from `checkpoint` (a folder), if given.
 
     `split_jobs` sizes the split (about 8 subtrees per job); a resumed checkpoint keeps its own.
-    `split` is the work-stealing rule: a task still busy when it fires hands back the rest of
-    its subtree as new prefixes, run as new tasks (None: each subtree in one task).
+    `split` is the work-stealing rule (or a SplitPolicy choosing one per task): a task still busy
+    when it fires hands back the rest of its subtree as new prefixes, run as new tasks (None:
+    each subtree in one task). In this process the policy's `busy` rule holds (a split there
+    only makes the checkpoint finer).
     After a call, `resumed` and `computed` count the subtrees (and split parts) read back and run.
     """
 
@@ -121,7 +124,7 @@ class SubtreeRegions:
     on_region: Callable[[int, int], None] | None = None
     stop: StopCheck | None = None
     on_saved: Callable[[int], None] | None = None  # called with the number of subtrees saved so far
-    split: SplitRule | None = DEFAULT_SPLIT
+    split: Splitting = DEFAULT_SPLIT
     split_steps: int | None = None  # cap on the fixed split's depth (a coarse start; a checkpoint keeps its own)
     resumed: int = field(default=0, init=False)
     computed: int = field(default=0, init=False)
@@ -146,7 +149,7 @@ class SubtreeRegions:
         def take(prefix: tuple[bool, ...], result: SubtreeResult) -> None:
             done[prefix] = result
             known.extend(result.frontier)
-            queue.extend(result.frontier)
+            queue.extend(reversed(result.frontier))  # shallowest (usually biggest) first
 
         def next_todo() -> list[tuple[bool, ...]]:
             """The queued subtrees to run; those the checkpoint holds are taken from it instead."""
@@ -193,7 +196,8 @@ class SubtreeRegions:
                 reason = self._stop_reason()
                 if reason:
                     return reason
-                accept(run_subtree(SubtreeTask(network, options, prefix, deadline, self.split)))
+                rule = rule_for(self.split, HUNGRY_NEVER, 1)
+                accept(run_subtree(SubtreeTask(network, options, prefix, deadline, rule)))
             todo = next_todo()
         return ""
 
@@ -227,9 +231,14 @@ class SubtreeRegions:
             pending: set[Any] = set()
 
             def submit(prefixes: list[tuple[bool, ...]]) -> None:
+                workers = self.scheduler.local_workers if self.scheduler and self.scheduler.local_workers else 0
+                if prefixes and not workers:  # a remote cluster: its threads now (workers may come and go)
+                    workers = sum(client.nthreads().values())
                 for p in prefixes:
-                    pending.add(client.submit(run_remote, RemoteTask(network, options, p, wall_deadline, self.split),
-                                              key=f"verify-subtree-{run}-{bits_text(p)}", pure=False))
+                    rule = rule_for(self.split, len(pending), workers)
+                    pending.add(client.submit(run_remote, RemoteTask(network, options, p, wall_deadline, rule),
+                                              key=f"verify-subtree-{run}-{bits_text(p)}", pure=False,
+                                              priority=-len(p)))  # shallower subtrees (bigger) first
 
             submit(todo)
             died = False

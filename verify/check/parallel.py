@@ -50,6 +50,8 @@ REAP_SECONDS = 2.0  # how long a terminated worker may take to exit before it is
 DEADLINE_GRACE = 5.0  # workers stop at the deadline themselves; past this the parent stops them
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 SPLIT_SECONDS = 10.0  # a task still busy after this long hands the rest of its subtree back (see bench/)
+HUNGRY_SPLIT_SECONDS = 0.25  # the same while workers would otherwise go idle (each split costs one task: ~16 ms)
+HUNGRY_TASKS = 2  # tasks out per worker below which the workers are "hungry"
 
 StopCheck = Callable[[], "str | None"]
 
@@ -68,7 +70,27 @@ class SplitRule:
                 or (self.seconds is not None and elapsed >= self.seconds))
 
 
-DEFAULT_SPLIT = SplitRule(seconds=SPLIT_SECONDS)
+@dataclass(frozen=True)
+class SplitPolicy:
+    """Which rule a new task gets: `hungry` (a short slice) while fewer than HUNGRY_TASKS tasks
+    per worker are out, so that a coarse start fans out fast, else `busy` (fewer, bigger tasks)."""
+
+    busy: SplitRule | None
+    hungry: SplitRule | None
+
+    def rule(self, outstanding: int, workers: int) -> SplitRule | None:
+        return self.hungry if outstanding < HUNGRY_TASKS * workers else self.busy
+
+
+Splitting = SplitRule | SplitPolicy | None  # one rule for every task, a policy, or no splitting
+
+
+def rule_for(split: Splitting, outstanding: int, workers: int) -> SplitRule | None:
+    """The rule for a task submitted while `outstanding` tasks are out on `workers` workers."""
+    return split.rule(outstanding, workers) if isinstance(split, SplitPolicy) else split
+
+
+DEFAULT_SPLIT = SplitPolicy(busy=SplitRule(seconds=SPLIT_SECONDS), hungry=SplitRule(seconds=HUNGRY_SPLIT_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -295,7 +317,7 @@ class ParallelRegions:
     on_region: Callable[[int, int], None] | None = None
     stop: StopCheck | None = None
     cpus: int | None = None
-    split: SplitRule | None = DEFAULT_SPLIT  # work stealing below the fixed split (None: off)
+    split: Splitting = DEFAULT_SPLIT  # work stealing below the fixed split (None: off)
     split_steps: int | None = None  # cap on the fixed split's depth (a coarse start, refined by stealing)
     worker_pids: tuple[int, ...] = field(default=(), init=False)
 
@@ -332,7 +354,10 @@ class ParallelRegions:
         running: dict[Future[SubtreeResult], SubtreeTask] = {}
         pids: dict[int, None] = {}
 
+        workers = getattr(pool, "_max_workers", 1)
+
         def submit(task: SubtreeTask) -> None:
+            task = replace(task, split=rule_for(self.split, len(running), workers))
             try:
                 running[pool.submit(run_subtree, task)] = task
             except (BrokenProcessPool, RuntimeError):  # the pool broke (a worker was killed): not run
@@ -341,7 +366,7 @@ class ParallelRegions:
             self.worker_pids = tuple(pids)
 
         for task in tasks:
-            submit(replace(task, split=self.split))
+            submit(task)
         reason = ""
         while running and not reason:
             finished, _ = wait(set(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -352,7 +377,7 @@ class ParallelRegions:
                 except BrokenProcessPool:  # a worker was killed from outside: nothing is known there
                     result = undecided(task, "a worker process died")
                 done[task.prefix] = result
-                for child in result.frontier:
+                for child in reversed(result.frontier):  # shallowest (usually biggest) first
                     submit(replace(task, prefix=child))
             if finished:
                 self._report(list(done.values()), stats)
