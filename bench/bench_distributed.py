@@ -14,15 +14,20 @@ A subtree's time is the sum over the regions below its prefix, so any split can 
 
 `simulate`: those times replayed through Dask's real scheduler: an in-process `Scheduler` with
 W `Worker`s of one thread each (`LocalCluster(processes=False)`), whose tasks sleep for the
-recorded time of their subtree times `--scale`, with the split `--jobs W` would use (about 8
-subtrees per worker, at whole steps). With a time slice (`--slices`, in recorded seconds; 0:
-none) a task sleeps only until its slice is used up (after a whole region, as a real task
-splits) and hands back the rest of its subtree as new prefixes (verify.check.parallel's
-`rest_of_subtree`), which the driver submits as new tasks: the work stealing of `--scheduler`.
-Per row: workers, slice, tasks run, makespan (recorded seconds, i.e. replayed / scale), the
-speed-up over the sum of all region times, efficiency (speed-up / workers) and the ideal bound
-max(sum / workers, longest single region). Dask's per-task overhead is real and not scaled, so
-a small `--scale` overstates it.
+recorded time of their subtree (plus the measured cost of a task: walking its prefix, a fresh
+solver) times `--scale`. Each task starts from the split `--jobs W` would use ("fixed": about
+8 subtrees per worker, at whole steps) or from the first step only ("1 step"). With a time
+slice (`--slices`, in recorded seconds) a task sleeps only until its slice is used up (after
+a whole region, as a real task splits) and hands back the rest of its subtree as new prefixes
+(verify.check.parallel's `rest_of_subtree`), which the driver submits as new tasks, shallowest
+first: the work stealing of `--jobs` / `--scheduler`. `--policy B H` is verify's SplitPolicy:
+slice H while fewer than 2 tasks per worker are out, else B. Per row: workers, start, slice,
+tasks run, makespan (recorded seconds, i.e. replayed / scale), speed-up over the sum of all
+region times, efficiency (speed-up / workers), the makespan of the same tasks list-scheduled
+with no scheduler overhead ("no-overhead", no Dask), the ideal max(sum / workers, longest
+region) and that bound with the row's task costs added. Dask's per-task overhead is real and
+not scaled, so a small `--scale` overstates it; in-process workers share one event loop and
+the GIL, so many of them on few cores overstate it too.
 """
 
 from __future__ import annotations
