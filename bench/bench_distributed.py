@@ -191,21 +191,24 @@ def replay(recorded: Recorded, workers: int, slice_seconds: float, scale: float,
             futures: dict[Any, tuple[Bits, ...]] = {}
             tasks = 0
 
-            def submit(prefix: Bits) -> Any:
+            def submit(batch: list[Bits]) -> list[Any]:
+                """As verify submits: the batch counts as out for the policy; shallower first."""
                 nonlocal tasks
-                hungry = hungry_seconds is not None and len(futures) < HUNGRY_TASKS * workers
-                spent, frontier = slice_of(recorded, prefix, hungry_seconds if hungry else slice_seconds)
-                future = client.submit(_sleep_task, (recorded.task_overhead + spent) * scale, pure=False,
-                                       priority=-len(prefix))  # as verify submits: shallower first
-                futures[future] = frontier
-                tasks += 1
-                return future
+                hungry = hungry_seconds is not None and len(futures) + len(batch) < HUNGRY_TASKS * workers
+                new = []
+                for prefix in batch:
+                    spent, frontier = slice_of(recorded, prefix, hungry_seconds if hungry else slice_seconds)
+                    future = client.submit(_sleep_task, (recorded.task_overhead + spent) * scale, pure=False,
+                                           priority=-len(prefix))
+                    futures[future] = frontier
+                    new.append(future)
+                tasks += len(batch)
+                return new
 
-            pending = as_completed([submit(p) for p in recorded.split(workers, max_steps)])
+            pending = as_completed(submit(recorded.split(workers, max_steps)))
             for future in pending:
                 future.result()
-                for child in reversed(futures.pop(future)):
-                    pending.add(submit(child))
+                pending.update(submit(list(reversed(futures.pop(future)))))
             return (time.perf_counter() - start) / scale, tasks
 
 
@@ -217,14 +220,14 @@ def list_schedule(recorded: Recorded, workers: int, slice_seconds: float, max_st
     running: list[tuple[float, int, tuple[Bits, ...]]] = []
     order = 0
 
-    def add(prefix: Bits) -> None:
+    def add(batch: list[Bits]) -> None:
         nonlocal order
-        hungry = hungry_seconds is not None and len(ready) + len(running) < HUNGRY_TASKS * workers
-        heapq.heappush(ready, (len(prefix), order, prefix, hungry_seconds if hungry else slice_seconds))
-        order += 1
+        hungry = hungry_seconds is not None and len(ready) + len(running) + len(batch) < HUNGRY_TASKS * workers
+        for prefix in batch:
+            heapq.heappush(ready, (len(prefix), order, prefix, hungry_seconds if hungry else slice_seconds))
+            order += 1
 
-    for prefix in recorded.split(workers, max_steps):
-        add(prefix)
+    add(recorded.split(workers, max_steps))
     now = 0.0
     while ready or running:
         while ready and len(running) < workers:
@@ -232,8 +235,7 @@ def list_schedule(recorded: Recorded, workers: int, slice_seconds: float, max_st
             spent, frontier = slice_of(recorded, prefix, rule)
             heapq.heappush(running, (now + recorded.task_overhead + spent, seq, frontier))
         now, _, frontier = heapq.heappop(running)
-        for child in reversed(frontier):
-            add(child)
+        add(list(reversed(frontier)))
     return now
 
 

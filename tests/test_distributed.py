@@ -153,6 +153,26 @@ def test_stealing_keeps_the_meaning_of_max_regions(regions: int) -> None:
     assert _verdict_sections(stolen) == _verdict_sections(sequential)
 
 
+def test_stealing_keeps_the_meaning_of_the_deadline() -> None:
+    """A fake clock jumps past the deadline once the first split part is back: every later task
+    stops at once, naming the time budget; what was found is the sequential search's first
+    region, the rest is undecided, and nothing claims completeness."""
+    weights = load_weights(M23)
+    now = [0.0]
+    options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=100.0, clock=lambda: now[0]))
+    sequential = check_model(weights, CheckOptions(estimate_samples=0))
+
+    def late(regions: int, checks: int) -> None:
+        now[0] = 1000.0
+
+    source = SubtreeRegions(None, split=SplitRule(nodes=1), split_steps=1, on_region=late)
+    result = check_model(weights, options, region_source=source)
+    assert [o.region.pattern for o in result.regions] == [sequential.regions[0].region.pattern]
+    assert not result.search.complete and result.search.stop_reason == "time budget of 100 s reached"
+    assert result.verdict.name != "PROVED" and result.error is None
+    assert result.undecided_regions  # the other first-step subtree and the split part's frontier
+
+
 @pytest.mark.parametrize("split", [SplitRule(nodes=1), SplitPolicy(busy=SplitRule(nodes=8), hungry=SplitRule(nodes=1))],
                          ids=["nodes", "policy"])
 def test_stealing_with_local_processes_gives_the_sequential_report(split: Any) -> None:

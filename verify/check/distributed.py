@@ -234,8 +234,8 @@ class SubtreeRegions:
                 workers = self.scheduler.local_workers if self.scheduler and self.scheduler.local_workers else 0
                 if prefixes and not workers:  # a remote cluster: its threads now (workers may come and go)
                     workers = sum(client.nthreads().values())
+                rule = rule_for(self.split, len(pending) + len(prefixes), workers)  # the batch counts as out
                 for p in prefixes:
-                    rule = rule_for(self.split, len(pending), workers)
                     pending.add(client.submit(run_remote, RemoteTask(network, options, p, wall_deadline, rule),
                                               key=f"verify-subtree-{run}-{bits_text(p)}", pure=False,
                                               priority=-len(p)))  # shallower subtrees (bigger) first

@@ -356,17 +356,18 @@ class ParallelRegions:
 
         workers = getattr(pool, "_max_workers", 1)
 
-        def submit(task: SubtreeTask) -> None:
-            task = replace(task, split=rule_for(self.split, len(running), workers))
-            try:
-                running[pool.submit(run_subtree, task)] = task
-            except (BrokenProcessPool, RuntimeError):  # the pool broke (a worker was killed): not run
-                done[task.prefix] = undecided(task, "a worker process died")
+        def submit(batch: list[SubtreeTask]) -> None:
+            rule = rule_for(self.split, len(running) + len(batch), workers)  # the batch counts as out
+            for task in batch:
+                task = replace(task, split=rule)
+                try:
+                    running[pool.submit(run_subtree, task)] = task
+                except (BrokenProcessPool, RuntimeError):  # the pool broke (a worker was killed): not run
+                    done[task.prefix] = undecided(task, "a worker process died")
             pids.update(dict.fromkeys(getattr(pool, "_processes", None) or {}))
             self.worker_pids = tuple(pids)
 
-        for task in tasks:
-            submit(task)
+        submit(tasks)
         reason = ""
         while running and not reason:
             finished, _ = wait(set(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -377,8 +378,8 @@ class ParallelRegions:
                 except BrokenProcessPool:  # a worker was killed from outside: nothing is known there
                     result = undecided(task, "a worker process died")
                 done[task.prefix] = result
-                for child in reversed(result.frontier):  # shallowest (usually biggest) first
-                    submit(replace(task, prefix=child))
+                # shallowest (usually biggest) first
+                submit([replace(task, prefix=child) for child in reversed(result.frontier)])
             if finished:
                 self._report(list(done.values()), stats)
             reason = self._stop_reason()
