@@ -134,3 +134,15 @@ def test_run_check_model_hands_jobs_progress_and_stop_to_the_check(monkeypatch: 
     assert seen[0]["on_region"] is progress and seen[0]["stop"] is flag
     cli_run.run_check_model(None, CheckOptions(), jobs=1, progress=progress, stop=flag)  # type: ignore[arg-type]
     assert seen[1] == {"on_region": progress, "stop": flag, "region_source": None}
+
+
+def test_cross_check_reaches_the_check_options() -> None:
+    assert settings_from(namespace(cross_check=True)).options().cross_check is True
+    assert settings_from(namespace()).options().cross_check is False
+
+
+def test_a_claim_the_models_length_cannot_carry_is_refused_before_the_check() -> None:
+    # M_{2,2} reads 2 inputs; argoutlier needs 3 (two inputs are equally far from their mean)
+    code, out, err = run("check", M22, "--claim", "argoutlier", "-q")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and M22 in err and "at least 3" in err
