@@ -146,3 +146,25 @@ def test_a_claim_the_models_length_cannot_carry_is_refused_before_the_check() ->
     code, out, err = run("check", M22, "--claim", "argoutlier", "-q")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and M22 in err and "at least 3" in err
+
+
+@pytest.mark.parametrize("scheduler,checkpoint,subtrees", [
+    (None, None, False), ("local:2", None, True), (None, "ckpt", True), ("local:2", "ckpt", True)])
+def test_scheduler_or_checkpoint_routes_the_check_through_the_subtrees(
+        monkeypatch: pytest.MonkeyPatch, scheduler: str | None, checkpoint: str | None, subtrees: bool) -> None:
+    """--scheduler and --checkpoint, alone or together, run the check as subtrees (Dask driver,
+    checkpoint folder); neither runs it directly. Spies stand in for both paths."""
+    import verify.cli.check as cli_check
+    from verify.cli.common import Io
+
+    called: list[str] = []
+    result = object()
+    monkeypatch.setattr(cli_check, "_check_on_subtrees", lambda *a, **k: called.append("subtrees") or result)
+    monkeypatch.setattr(cli_check, "run_check_model", lambda *a, **k: called.append("direct") or result)
+    monkeypatch.setattr(cli_check, "build_report", lambda r: {"result": r})
+    settings = CheckSettings(claim="2nd-argmax", max_regions=None, time_budget=None, query_timeout=None,
+                             max_counterexamples=50, jobs=1, scheduler=scheduler, checkpoint=checkpoint)
+    io_ = Io(io.StringIO(), io.StringIO())
+    got = cli_check.check_one(Path(M22), argparse.Namespace(progress=False), io_, settings=settings)
+    assert got == (result, {"result": result})
+    assert called == ["subtrees" if subtrees else "direct"]
