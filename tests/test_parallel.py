@@ -314,3 +314,26 @@ def test_workers_die_with_their_parent(tmp_path: Path, signum: int) -> None:
         for w in workers:  # a failing run must not leave its hung workers behind either
             if alive(w):
                 os.kill(w, signal.SIGKILL)
+
+
+def test_the_merged_reason_counts_the_undecided_queries_of_every_subtree() -> None:
+    """Two subtrees each left region queries undecided (2 and 3): the run's reason says 5, not the
+    first subtree's 2; a first reason that is not about unknown queries (a budget) is kept as is."""
+    from verify.check.parallel import SubtreeResult, merge
+    from verify.check.pipeline import EvaluatedRegions
+    from verify.check.regions import Budget, SearchState
+    from verify.smt.solver import SolverStats
+
+    def undecided(prefix: tuple[bool, ...], unknown: int, reason: str) -> SubtreeResult:
+        state = SearchState(complete=False, stop_reason=reason, undecided_prefixes=[str(prefix)], nodes=1,
+                            unknown_queries=unknown)
+        return SubtreeResult(prefix, EvaluatedRegions([], [], [], state), SolverStats())
+
+    parts = [undecided((True,), 2, "the solver could not decide 2 region queries"),
+             undecided((False,), 3, "the solver could not decide 3 region queries")]
+    state = merge(parts, 1, Budget()).state
+    assert state.stop_reason == "the solver could not decide 5 region queries" and state.unknown_queries == 5
+    one = merge([undecided((True,), 1, "the solver could not decide 1 region query")], 1, Budget()).state
+    assert one.stop_reason == "the solver could not decide 1 region query"
+    budget_first = [undecided((True,), 0, "time budget of 7 s reached"), parts[1]]
+    assert merge(budget_first, 1, Budget()).state.stop_reason == "time budget of 7 s reached"

@@ -41,7 +41,7 @@ from typing import Callable, Sequence
 from verify.check.pipeline import CheckOptions, EvaluatedRegions, RegionOutcome, evaluate_region, evaluate_regions
 from verify.check.claims import Cone
 from verify.core.network import ExactRNN
-from verify.check.regions import Budget, RegionSearch, SearchState, parse_pattern, pattern_text
+from verify.check.regions import Budget, RegionSearch, SearchState, parse_pattern, pattern_text, unknown_queries_reason
 from verify.smt.solver import ExactSolver, QueryLimits, SolverStats
 
 TASKS_PER_JOB = 8
@@ -265,6 +265,7 @@ def merge(results: Sequence[SubtreeResult], k: int, budget: Budget) -> Evaluated
     state = SearchState(complete=True)
     feasible_ancestors: set[tuple[bool, ...]] = set()
     below = 0
+    counted_unknowns = False  # the kept reason counts one subtree's undecided queries: recount over all
     for result in results:
         part = result.evaluated
         sub = part.state
@@ -276,6 +277,7 @@ def merge(results: Sequence[SubtreeResult], k: int, budget: Budget) -> Evaluated
         state.complete = state.complete and sub.complete
         if sub.stop_reason and not state.stop_reason:
             state.stop_reason = sub.stop_reason
+            counted_unknowns = sub.stop_reason == unknown_queries_reason(sub.unknown_queries)
         state.undecided_prefixes.extend(sub.undecided_prefixes)
         state.unknown_queries += sub.unknown_queries
         # Node count of the sequential search: every subtree also walked its prefix path,
@@ -291,6 +293,8 @@ def merge(results: Sequence[SubtreeResult], k: int, budget: Budget) -> Evaluated
             walked = len(path) + 1
         below += sub.nodes - walked
     state.nodes = len(feasible_ancestors) + below
+    if counted_unknowns:
+        state.stop_reason = unknown_queries_reason(state.unknown_queries)
     if budget.max_regions is not None and len(outcomes) > budget.max_regions:
         dropped = outcomes[budget.max_regions:]
         outcomes = outcomes[: budget.max_regions]

@@ -54,6 +54,11 @@ def parse_pattern(text: str) -> tuple[bool, ...]:
     return tuple(ch == "1" for ch in text if ch in "01")
 
 
+def unknown_queries_reason(count: int) -> str:
+    """The stop reason of a search whose only gaps are region queries the solver left undecided."""
+    return f"the solver could not decide {count} region quer{'y' if count == 1 else 'ies'}"
+
+
 @dataclass(frozen=True)
 class Region:
     """One activation pattern with non-empty interior: an open polyhedral cone in R^n."""
@@ -245,10 +250,7 @@ class RegionSearch:
         if not self._stopped and not self.state.undecided_prefixes:
             self.state.complete = True
         elif not self.state.stop_reason:
-            self.state.stop_reason = (
-                f"the solver could not decide {self.state.unknown_queries} region quer"
-                f"{'y' if self.state.unknown_queries == 1 else 'ies'}"
-            )
+            self.state.stop_reason = unknown_queries_reason(self.state.unknown_queries)
 
     def _truncate(self, depth: int) -> None:
         """Forget the decisions at `depth` and below (the path backs up to that node)."""
