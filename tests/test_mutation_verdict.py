@@ -157,14 +157,22 @@ def test_scheduler_or_checkpoint_routes_the_check_through_the_subtrees(
     import verify.cli.check as cli_check
     from verify.cli.common import Io
 
-    called: list[str] = []
+    called: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
     result = object()
-    monkeypatch.setattr(cli_check, "_check_on_subtrees", lambda *a, **k: called.append("subtrees") or result)
-    monkeypatch.setattr(cli_check, "run_check_model", lambda *a, **k: called.append("direct") or result)
+    monkeypatch.setattr(cli_check, "_check_on_subtrees", lambda *a, **k: called.append(("subtrees", a, k)) or result)
+    monkeypatch.setattr(cli_check, "run_check_model", lambda *a, **k: called.append(("direct", a, k)) or result)
     monkeypatch.setattr(cli_check, "build_report", lambda r: {"result": r})
     settings = CheckSettings(claim="2nd-argmax", max_regions=None, time_budget=None, query_timeout=None,
                              max_counterexamples=50, jobs=1, scheduler=scheduler, checkpoint=checkpoint)
     io_ = Io(io.StringIO(), io.StringIO())
-    got = cli_check.check_one(Path(M22), argparse.Namespace(progress=False), io_, settings=settings)
+    stop = SignalStop()
+    got = cli_check.check_one(Path(M22), argparse.Namespace(progress=False), io_, stop, settings=settings)
     assert got == (result, {"result": result})
-    assert called == ["subtrees" if subtrees else "direct"]
+    ((path, args, kwargs),) = called
+    assert path == ("subtrees" if subtrees else "direct")
+    if subtrees:  # (weights, options, settings, progress, the run's stop flag)
+        weights, options, passed, progress, flag = args
+        assert weights.seq_len == 2 and options == settings.options() and passed is settings
+        assert isinstance(progress, cli_check.Progress) and flag is stop.flag and kwargs == {}
+    else:
+        assert args[1] == settings.options() and kwargs["stop"] is stop.flag and kwargs["jobs"] == 1
