@@ -176,3 +176,27 @@ def test_scheduler_or_checkpoint_routes_the_check_through_the_subtrees(
         assert isinstance(progress, cli_check.Progress) and flag is stop.flag and kwargs == {}
     else:
         assert args[1] == settings.options() and kwargs["stop"] is stop.flag and kwargs["jobs"] == 1
+        assert isinstance(kwargs["progress"], cli_check.Progress)
+
+
+def test_outputs_json_to_stdout_distinct_files_and_the_report_folders_own_names(tmp_path: Path) -> None:
+    """`--json -` is stdout (no file); --json and --junit must differ; a --json or --junit file
+    may sit in the --report folder unless it has one of the names the report writes there."""
+    from verify.cli.check import prepare_outputs
+
+    def outputs(**kw: object):  # type: ignore[no-untyped-def]
+        values: dict[str, object] = dict(json_path=None, report=None, junit=None)
+        values.update(kw)
+        return prepare_outputs(argparse.Namespace(**values), [Path(M22)])
+
+    to_stdout = outputs(json_path="-")
+    assert to_stdout.json_path is None and to_stdout.json_stdout
+    both = outputs(json_path=str(tmp_path / "a.json"), junit=str(tmp_path / "b.xml"))
+    assert (both.json_path, both.junit) == (tmp_path / "a.json", tmp_path / "b.xml") and not both.json_stdout
+    with pytest.raises(InputError, match="same file"):
+        outputs(json_path=str(tmp_path / "a.json"), junit=str(tmp_path / "a.json"))
+    folder = tmp_path / "rep"
+    assert outputs(json_path=str(folder / "mine.json"), report=str(folder)).report == folder
+    assert outputs(json_path=str(tmp_path / "report.json"), report=str(folder)).json_path == tmp_path / "report.json"
+    with pytest.raises(InputError, match="overwritten by --report"):
+        outputs(json_path=str(folder / "report.json"), report=str(folder))
