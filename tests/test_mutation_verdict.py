@@ -200,3 +200,35 @@ def test_outputs_json_to_stdout_distinct_files_and_the_report_folders_own_names(
     assert outputs(json_path=str(tmp_path / "report.json"), report=str(folder)).json_path == tmp_path / "report.json"
     with pytest.raises(InputError, match="overwritten by --report"):
         outputs(json_path=str(folder / "report.json"), report=str(folder))
+
+
+def test_every_model_gets_the_runs_settings_and_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings are read once from the command line and, with the run's SignalStop and the
+    parsed arguments, handed to the check of every model (a spy stands in for check_one)."""
+    import verify.cli.check as cli_check
+
+    seen: list[tuple[object, ...]] = []
+    real = cli_check.check_one
+
+    def spy(path, args, io_, stop, settings):  # type: ignore[no-untyped-def]
+        seen.append((path, args, stop, settings))
+        return real(path, args, io_, stop, settings)
+
+    monkeypatch.setattr(cli_check, "check_one", spy)
+    code, _, _ = run("check", "-q", HANDCRAFTED, HANDCRAFTED, "--max-regions", "1", "--claim", "argmax")
+    assert code == 1 and len(seen) == 2  # a 2nd-argmax model is wrong about the argmax: refuted
+    for path, args, stop, settings in seen:
+        assert path == Path(HANDCRAFTED) and isinstance(args, argparse.Namespace) and args.claim == "argmax"
+        assert isinstance(stop, SignalStop) and stop is seen[0][2]
+        assert isinstance(settings, CheckSettings) and settings is seen[0][3]
+        assert settings.max_regions == 1 and settings.claim == "argmax"
+
+
+def test_a_refused_model_is_a_junit_error_case_and_exit_code_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a model")
+    junit = tmp_path / "out.xml"
+    code, _, err = run("check", "-q", HANDCRAFTED, str(bad), "--junit", str(junit), "--max-regions", "1")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    text = junit.read_text()
+    assert text.count("<testcase") == 2 and "<error" in text and "bad.pth" in text
