@@ -232,3 +232,6 @@ def test_a_refused_model_is_a_junit_error_case_and_exit_code_2(tmp_path: Path) -
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     text = junit.read_text()
     assert text.count("<testcase") == 2 and "<error" in text and "bad.pth" in text
+    # the error case carries the message printed on stderr (after "verify: error: "), word for word
+    message = err.strip().split("error: ", 1)[1]
+    assert f'type="InputError" message="{message}"' in text
