@@ -136,3 +136,20 @@ def write_report_dir(result: CheckResult, report: dict[str, Any], folder: Path) 
     write_text(markdown, render_markdown(report, PICTURE if pictures else None), "--report")
     write_text(html, render_html(report, png), "--report")
     return written + [markdown, html] + pictures
+
+
+def write_regression_report_dir(report: dict[str, Any], folder: Path) -> list[Path]:
+    """report.json, report.md and report.html of a regression (median) check; no partition picture
+    (stale ones from an earlier classification run in the same folder are removed)."""
+    from verify.render.regression import regression_html, regression_markdown
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale(folder)
+    except OSError as exc:
+        raise InputError(f"--report {folder}: cannot write ({_reason(exc)})") from None
+    written = [folder / "report.json", folder / "report.md", folder / "report.html"]
+    write_text(written[0], dumps(report), "--report")
+    write_text(written[1], regression_markdown(report), "--report")
+    write_text(written[2], regression_html(report), "--report")
+    return written
