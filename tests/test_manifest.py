@@ -111,6 +111,8 @@ def test_certified_error_rates_agree_with_monte_carlo_and_the_cards(shipped: tup
     """Independent oracle: 2^18 fresh float32 samples per model, 5 standard errors."""
     _, _, result = shipped
     for e in result["entries"]:
+        if e["claim"] != "2nd-argmax":  # the other tasks' entries: tests/test_tasks_zoo.py, with their own oracles
+            continue
         path = Path(e["path"])
         exact = e["error_rate"]
         card = json.loads(path.with_suffix(".json").read_text())

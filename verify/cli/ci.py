@@ -52,7 +52,12 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
     from verify.core.claim import claim_from_name
     from verify.formats import load_weights
     from verify.check.regions import Budget
+    from verify.core.claim import is_regression
 
+    if is_regression(entry.claim):  # the median task: exact worst case, eps verdict, exact MSE
+        from verify.cli.tasks import check_regression_entry
+
+        return check_regression_entry(entry, stop=stop, progress=progress)
     start = time.perf_counter()
     try:
         weights = load_weights(entry.path)

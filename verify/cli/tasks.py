@@ -1,83 +1,42 @@
-"""Which task a model is checked for, and the settings of a regression (median) check.
-
-A model's task comes from, in order: --claim, the model card beside it (FILE.json, as
-`verify train` writes it: "task" / "claim", and "seq_len"), else its shape (one output: median;
-one logit per input: 2nd-argmax). A ScalarRNN's sequence length is not in its weights: --seq-len,
-else the card, else a one-line exit 2 that says so. eps comes from --eps, else the card's "eps",
-else `DEFAULT_EPS`; it is parsed exactly (a decimal or p/q is the rational it spells).
-"""
+"""`verify ci` for regression (median) entries; the task and settings helpers live in
+verify.check.task_settings and are re-exported here for the commands."""
 
 from __future__ import annotations
 
-import json
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from verify.check.regression import DEFAULT_EPS, RegressionOptions
 from verify.check.regions import Budget
-from verify.core.claim import CLAIM_NAMES, default_claim_for, is_regression, regression_claim_from_name
+from verify.check.task_settings import (model_card, outputs_of, parse_eps, regression_options, task_for,
+                                        wants_regression)
 from verify.core.errors import InputError
-from verify.core.weights import ModelWeights
 
-MAX_CARD_BYTES = 1 << 20
+__all__ = ["check_regression_entry", "model_card", "outputs_of", "parse_eps", "regression_options", "task_for",
+           "wants_regression"]
 
 
-def parse_eps(text: str, what: str = "--eps") -> Fraction:
-    """A tolerance written as a decimal, an exponent or p/q, as the exact rational it spells."""
+def check_regression_entry(entry: Any, *, stop: Any = None, progress: Any = None) -> Any:
+    """`verify ci` for a median entry: the exact regression check at the card's length and eps, judged
+    on its verdict, and on its exact MSE by the entry's error-rate bounds (for a regression entry,
+    `error_rate`, `max_error_rate` and `min_error_rate` bound the MSE)."""
+    import time
+
+    from verify.check.regression import check_regression
+    from verify.ci.manifest import Finding, Outcome, judge
+    from verify.formats import load_weights
+
+    start = time.perf_counter()
     try:
-        value = Fraction(str(text).strip())
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"{what} must be a number such as 0.05, 1e-3 or 1/20, got {text!r}") from None
-    if value < 0:
-        raise InputError(f"{what} must be 0 or more, got {text}")
-    return value
-
-
-def model_card(path: Path) -> dict[str, Any]:
-    """The card beside a model (FILE.json), or {} when there is none or it is not a JSON object."""
-    card = Path(path).with_suffix(".json")
-    try:
-        if not card.is_file() or card.stat().st_size > MAX_CARD_BYTES or card == Path(path):
-            return {}
-        data = json.loads(card.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def outputs_of(weights: ModelWeights) -> int:
-    return int(weights.w_oh.shape[0])
-
-
-def task_for(path: Path, weights: ModelWeights, requested: str | None) -> str:
-    """The claim to check: the one asked for, else the card's task, else the model's shape's default."""
-    if requested is not None:
-        return requested
-    card = model_card(path)
-    for key in ("task", "claim"):
-        name = card.get(key)
-        if isinstance(name, str) and name in CLAIM_NAMES:
-            return name
-    return default_claim_for(outputs_of(weights))
-
-
-def regression_options(path: Path, weights: ModelWeights, name: str, *, seq_len: int | None, eps: Fraction | None,
-                       budget: Budget, timeout_ms: int | None) -> RegressionOptions:
-    """Validated settings of a regression check of `weights` (one line InputError on any problem)."""
-    card = model_card(path)
-    if seq_len is None:
-        carded = card.get("seq_len")
-        if isinstance(carded, int) and not isinstance(carded, bool):
-            seq_len = carded
-    if seq_len is None:
-        raise InputError(f"{path}: a one-output ScalarRNN does not fix its sequence length; pass --seq-len N "
-                         "(or give it a model card FILE.json with \"seq_len\")")
-    claim = regression_claim_from_name(name, outputs=outputs_of(weights), seq_len=seq_len, where=str(path))
-    if eps is None:
-        eps = parse_eps(card["eps"], f"{path}: card eps") if "eps" in card else DEFAULT_EPS
-    return RegressionOptions(seq_len=seq_len, eps=eps, claim=claim, budget=budget, timeout_ms=timeout_ms)
-
-
-def wants_regression(name: str) -> bool:
-    return is_regression(name)
+        weights = load_weights(entry.path)
+        options = regression_options(Path(entry.path), weights, entry.claim, seq_len=None, eps=None,
+                                     budget=Budget(entry.max_regions, entry.time_budget), timeout_ms=None)
+    except InputError as exc:
+        return Outcome(entry, "-", None, 0, time.perf_counter() - start, "",
+                       [Finding("model", " ".join(str(exc).split()))])
+    result = check_regression(weights, options, on_region=progress, should_stop=None if stop is None else stop.flag)
+    verdict = result.verdict.word
+    failures = judge(entry, verdict, result.mse, weights.sha256)
+    if result.interrupted:
+        failures = [Finding("interrupted", result.search.stop_reason or "interrupted"), *failures]
+    return Outcome(entry, verdict, result.mse, len(result.regions), time.perf_counter() - start, weights.sha256,
+                   failures, dims=f"{weights.hidden_size},{options.seq_len}", interrupted=result.interrupted)
