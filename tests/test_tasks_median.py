@@ -271,6 +271,10 @@ def test_commands_that_check_only_classifications_refuse_the_median_claim_in_one
     code, _, err = run("export", str(HAND_MEDIAN), "--claim", "median", "--onnx", str(tmp_path / "m.onnx"))
     one_line_exit_2(code, err)
     assert "the median claim is a regression" in err and not (tmp_path / "m.onnx").exists()
+    for argv in (("sample", str(HAND_MEDIAN), "-n", "100"), ("encode", str(HAND_MEDIAN), "--out", str(tmp_path / "e"))):
+        code, _, err = run(*argv)
+        one_line_exit_2(code, err)
+        assert "1 output, a regression model" in err
 
 
 def test_a_scalar_model_without_a_card_needs_seq_len(tmp_path: Path) -> None:
