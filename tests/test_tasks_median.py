@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import torch
 
+pytest_plugins = ["pytester"]
+
 from verify.check.regions import Budget
 from verify.check.regression import RegressionOptions, check_regression
 from verify.check.worst_case import max_abs_on_cube
@@ -324,3 +326,23 @@ def test_train_median_is_a_deterministic_scalar_rnn_that_beats_the_trivial_predi
     mse = float(np.mean((float_outputs(weights, x) - np.median(x, axis=1)) ** 2))
     assert mse < 0.5 * (1 - math.sqrt(3) / math.pi)
     assert abs(float(card["exact_mse"]) - mse) < 0.01  # exact vs sampled, 2 x 10^5 samples
+
+
+def test_the_pytest_marker_checks_the_median_claim(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    repo = Path(__file__).resolve().parent.parent  # pytester has changed the working folder
+    hand, trained = str(repo / HAND_MEDIAN), str(repo / MEDIAN_4_3)
+    pytester.makepyfile(test_median=f"""
+        import pytest
+
+        @pytest.mark.verify_claim("median")
+        def test_hand(verify_model):
+            verify_model({hand!r}).assert_proved()
+
+        @pytest.mark.verify_claim("median")
+        def test_trained(verify_model):
+            verify_model({trained!r}).assert_proved()
+        """)
+    result = pytester.runpytest("-p", "verify.ci.pytest_plugin")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*median REFUTED: worst case 941194660480738285007638196931/*float32-confirmed*"])
