@@ -152,6 +152,30 @@ def test_the_cube_lp_is_never_beaten_by_a_grid_and_the_grid_comes_close() -> Non
         assert best >= float(exact.value) - 0.25
 
 
+def test_z3_confirms_each_cones_worst_case_and_finds_a_point_just_below_it() -> None:
+    """The homogeneous form of "|c . x| > w max|x_i|" is UNSAT at the exact worst case w and SAT at
+    w - 2^-10 (so the cross-check is not vacuous); a full run with cross_check finds no mismatch."""
+    from verify.check.regression import PieceError, z3_confirms, exceeds
+    from verify.core.linear import Constraint, Op
+    from verify.smt.solver import Answer, ExactSolver, SolverStats
+
+    half = Fraction(1, 2)
+    form = (-half, half)  # y - median for y = x1, n = 2, on the whole plane
+    solver = ExactSolver(2, SolverStats())
+    at = PieceError("all", form, Fraction(1), (Fraction(-1), Fraction(1)), (), None)
+    assert z3_confirms(at, [], 2, solver) is Answer.UNSAT
+    solver.push()
+    solver.add_all(exceeds(form, 1 - Fraction(1, 1024), 2))
+    assert solver.check() is Answer.SAT
+    solver.pop()
+    below = PieceError("all", form, 1 - Fraction(1, 1024), (), (), None)
+    with pytest.raises(RuntimeError):
+        z3_confirms(below, [Constraint((Fraction(1), Fraction(0)), Op.GE)], 2, solver)
+    result = check_regression(load_weights(MEDIAN_4_3), RegressionOptions(seq_len=3, cross_check=True))
+    plain = check_regression(load_weights(MEDIAN_4_3), RegressionOptions(seq_len=3))
+    assert result.complete and result.worst == plain.worst and result.stats.checks > plain.stats.checks
+
+
 # ---- trained and random models against sampling oracles -----------------------------------------
 
 def test_the_bundled_trained_median_model_against_monte_carlo_and_random_search() -> None:

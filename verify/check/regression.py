@@ -12,6 +12,9 @@ polyhedral cone, the error y - median = c . x with exact rational c. Hence:
 - claim: "|y - median| <= eps * max_i |x_i| everywhere" is proved iff the search completed and the
   exact worst case is <= eps, refuted (with the maximizer) as soon as one cone exceeds eps,
   unknown otherwise (a budget ran out, the undecided regions are listed);
+- cross-check (optional): Z3 re-decides each cone's bound over exact rationals in homogeneous form,
+  "some x in the closed cone has |c . x| > w * max_i |x_i|" (for each sign s: s c . x - w x_i > 0
+  and s c . x + w x_i > 0 for every i), which must be UNSAT at the LP's value w;
 - MSE under i.i.d. N(0, 1) inputs: the sum over cones of E[(c . x)^2 ; x in C], enclosed by
   verify.geometry.moments (n = 2, 3); for n >= 4, or without it, a labelled Monte Carlo estimate.
 """
@@ -31,12 +34,38 @@ from verify.check.claims import Verdict, grow, region_cone
 from verify.check.regions import Budget, Region, RegionSearch, SearchState, GEOMETRY_MAX_N
 from verify.check.worst_case import max_abs_on_cube
 from verify.core.claim import MedianClaim
-from verify.core.linear import Constraint, Vector, sub
+from verify.core.linear import Constraint, Op, Vector, sub
 from verify.core.network import ExactRNN
 from verify.core.weights import ModelWeights
 from verify.formats.torch_model import Float32Model
 from verify.geometry.measure import Measure, working_precision
-from verify.smt.solver import SolverStats
+from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats
+
+
+class WorstCaseMismatch(RuntimeError):
+    """Z3 found a point above the exact LP's maximum: a harness bug, never a result to report."""
+
+
+def exceeds(form: Vector, bound: Fraction, n: int) -> list[Constraint]:
+    """|form . x| > bound * max_i |x_i| on the side form . x > 0, as homogeneous strict constraints."""
+    result = []
+    for i in range(n):
+        for sign in (1, -1):
+            result.append(Constraint(tuple(c - sign * bound * (1 if k == i else 0) for k, c in enumerate(form)), Op.GT))
+    return result
+
+
+def z3_confirms(piece: "PieceError", closed: list[Constraint], n: int, solver: ExactSolver) -> Answer:
+    """UNSAT: no x in the closed cone has |c . x| > worst * max|x_i| (both signs); UNKNOWN: undecided."""
+    answers = []
+    for sign in (1, -1):
+        solver.push()
+        solver.add_all(closed + exceeds(tuple(sign * c for c in piece.error_form), piece.worst, n))
+        answers.append(solver.check())
+        solver.pop()
+    if Answer.SAT in answers:
+        raise WorstCaseMismatch(f"cone [{piece.label}]: Z3 finds |c . x| above the exact LP maximum {piece.worst}")
+    return Answer.UNKNOWN if Answer.UNKNOWN in answers else Answer.UNSAT
 
 MOMENT_MAX_N = 3  # exact Gaussian second moments of cones exist for n = 2, 3 (verify.geometry.moments)
 DEFAULT_EPS = Fraction(1, 10)  # |y - median| <= eps * max |x_i|; AlgZoo's median models reach RMSE ~0.1 and less
@@ -53,6 +82,7 @@ class RegressionOptions:
     timeout_ms: int | None = 10_000
     estimate_samples: int = 200_000  # Monte Carlo MSE when no exact one exists (0: none)
     estimate_seed: int = 0
+    cross_check: bool = False  # Z3 re-decides every cone's worst case (verify check --cross-check)
 
 
 @dataclass(frozen=True)
@@ -215,13 +245,25 @@ def check_regression(
     search = RegionSearch(search_network(network, n), stats, budget=options.budget, should_stop=should_stop,
                           timeout_ms=options.timeout_ms)
     regions: list[RegressionRegion] = []
+    unconfirmed: list[str] = []
+    solver: ExactSolver | None = None
     for region in search.run():
-        regions.append(evaluate_region(region, claim, n))
+        outcome = evaluate_region(region, claim, n)
+        regions.append(outcome)
+        if options.cross_check:
+            if solver is None:
+                solver = ExactSolver(n, stats, limits=QueryLimits(options.timeout_ms, search.deadline,
+                                                                  options.budget.clock))
+            for piece in outcome.pieces:
+                closed = [c.closed() for c in piece.constraints]
+                if z3_confirms(piece, closed, n, solver) is not Answer.UNSAT:
+                    unconfirmed.append(region.pattern_text)
+                    break
         if on_region is not None:
             on_region(len(regions), stats.checks)
     state = search.state
     interrupted = should_stop is not None and should_stop() is not None
-    undecided = tuple(p.split(" (")[0] for p in state.undecided_prefixes)
+    undecided = tuple(p.split(" (")[0] for p in state.undecided_prefixes) + tuple(unconfirmed)
     complete = state.complete and not interrupted and not undecided
     worst = worst_point = worst_region = None
     for outcome in regions:

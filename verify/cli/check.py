@@ -209,6 +209,10 @@ def _check_regression(path: Path, weights: Any, name: str, settings: CheckSettin
     options = regression_options(path, weights, name, seq_len=settings.seq_len, eps=settings.eps,
                                  budget=Budget(max_regions=settings.max_regions, time_budget=settings.time_budget),
                                  timeout_ms=settings.timeout_ms)
+    if settings.cross_check:  # Z3 re-decides every cone's worst case
+        from dataclasses import replace
+
+        options = replace(options, cross_check=True)
     if settings.parallel:
         raise InputError(f"{path}: --jobs, --scheduler and --checkpoint are not supported for the median claim")
     progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
