@@ -293,6 +293,20 @@ def test_mismatches_and_bad_options_are_one_line_exit_2(argv: tuple[str, ...], w
     assert words in err
 
 
+def test_cli_exit_codes_of_the_median_claim(tmp_path: Path) -> None:
+    """0 proved, 1 refuted, 3 unknown (a region budget, the undecided part listed), as for classification."""
+    path = tmp_path / "last.pth"
+    torch.save(last_input_scalar().state_dict(), path)
+    assert run("check", str(path), "--seq-len", "3", "--eps", "2", "-q")[0] == 0
+    assert run("check", str(path), "--seq-len", "3", "--eps", "1.999", "-q")[0] == 1
+    code, out, _ = run("check", str(path), "--seq-len", "3", "--eps", "10", "--max-regions", "1",
+                       "--json", str(tmp_path / "r.json"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 3 and report["verdict"] == "unknown" and "region budget" in report["verdict_reason"]
+    assert "at least" in out and report["worst_case"]["exact_over_all_inputs"] is False
+    assert report["undecided"] and "undecided:" in out
+
+
 def test_commands_that_check_only_classifications_refuse_the_median_claim_in_one_line(tmp_path: Path) -> None:
     code, _, err = run("export", str(HAND_MEDIAN), "--claim", "median", "--onnx", str(tmp_path / "m.onnx"))
     one_line_exit_2(code, err)

@@ -68,7 +68,7 @@ def z3_confirms(piece: "PieceError", closed: list[Constraint], n: int, solver: E
     return Answer.UNKNOWN if Answer.UNKNOWN in answers else Answer.UNSAT
 
 MOMENT_MAX_N = 3  # exact Gaussian second moments of cones exist for n = 2, 3 (verify.geometry.moments)
-DEFAULT_EPS = Fraction(1, 10)  # |y - median| <= eps * max |x_i|; AlgZoo's median models reach RMSE ~0.1 and less
+DEFAULT_EPS = Fraction(1, 10)  # |y - median| <= eps * max |x_i|: 10% of the largest input (--eps / the card's eps override it)
 
 
 @dataclass(frozen=True)
