@@ -293,6 +293,24 @@ def test_mismatches_and_bad_options_are_one_line_exit_2(argv: tuple[str, ...], w
     assert words in err
 
 
+def test_the_registry_names_the_mismatch_both_ways_in_one_line() -> None:
+    from verify.core.claim import claim_from_name, regression_claim_from_name
+    from verify.core.errors import InputError
+
+    cases = [
+        (lambda: claim_from_name("argmax", 3, outputs=1, where="s.pth"), "s.pth: the model has 1 output"),
+        (lambda: regression_claim_from_name("median", outputs=3, seq_len=3), "but the model has 3 outputs"),
+        (lambda: claim_from_name("median", 3), "the median claim is a regression; this command checks only"),
+        (lambda: regression_claim_from_name("median", outputs=1, seq_len=1), "at least 2"),
+        (lambda: regression_claim_from_name("argmax", seq_len=3), "argmax is a classification claim"),
+    ]
+    for call, words in cases:
+        with pytest.raises(InputError) as info:
+            call()
+        assert words in str(info.value) and "\n" not in str(info.value)
+    assert regression_claim_from_name("median", outputs=1, seq_len=5).name == "median"
+
+
 def test_cli_exit_codes_of_the_median_claim(tmp_path: Path) -> None:
     """0 proved, 1 refuted, 3 unknown (a region budget, the undecided part listed), as for classification."""
     path = tmp_path / "last.pth"

@@ -154,7 +154,8 @@ def _check(path: Path, settings: dict[str, Any], cache: dict[tuple[Any, ...], Mo
         cache[key] = ModelVerification(str(path), settings["claim"], outcome, regression_report(outcome))
     if key not in cache:
         try:
-            claim = claim_from_name(settings["claim"], weights.seq_len, where=str(path))
+            claim = claim_from_name(settings["claim"], weights.seq_len, where=str(path),
+                                    outputs=int(weights.w_oh.shape[0]))
         except InputError as exc:
             pytest.fail(f"verify_model: {exc}", pytrace=False)
         options = CheckOptions(claim=claim, budget=Budget(settings["max_regions"], settings["time_budget"]))

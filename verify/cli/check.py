@@ -185,7 +185,7 @@ def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | N
     enabled = args.progress if getattr(args, "progress", None) is not None else io.stderr.isatty()
     if wants_regression(name):
         return _check_regression(path, weights, name, settings, enabled, io, stop)
-    claim_from_name(name, weights.seq_len, where=str(path))
+    claim_from_name(name, weights.seq_len, where=str(path), outputs=int(weights.w_oh.shape[0]))
     if settings.eps is not None or settings.seq_len is not None:
         raise InputError(f"{path}: --eps and --seq-len belong to the median claim; this model is checked for {name}")
     options = settings.options(name)

@@ -61,7 +61,7 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
     start = time.perf_counter()
     try:
         weights = load_weights(entry.path)
-        claim = claim_from_name(entry.claim, weights.seq_len, where=str(entry.path))
+        claim = claim_from_name(entry.claim, weights.seq_len, where=str(entry.path), outputs=int(weights.w_oh.shape[0]))
     except InputError as exc:
         return Outcome(entry, "-", None, 0, time.perf_counter() - start, "",
                        [Finding("model", " ".join(str(exc).split()))])

@@ -387,9 +387,9 @@ def mismatch(name: str, outputs: int) -> str | None:
     return None
 
 
-def claim_from_name(name: str, n: int | None = None, *, where: str = "") -> Claim:
-    """The classification claim called `name`; with `n` (the model's outputs = its sequence
-    length), also check that the model can carry it.
+def claim_from_name(name: str, n: int | None = None, *, where: str = "", outputs: int | None = None) -> Claim:
+    """The classification claim called `name`; with `n`, also check that a sequence of length n
+    can satisfy it, and with `outputs` (rows of linear.weight) that the model is a classifier.
 
     Raises a one-line InputError naming the valid claims, the sequence length needed or the
     mismatch between a regression model and a classification claim (or the reverse), prefixed
@@ -399,7 +399,7 @@ def claim_from_name(name: str, n: int | None = None, *, where: str = "") -> Clai
     prefix = f"{where}: " if where else ""
     if name not in CLAIMS:
         raise InputError(f"{prefix}unknown claim {name!r}; valid claims: {', '.join(CLAIM_NAMES)}")
-    problem = mismatch(name, n) if n is not None else None
+    problem = mismatch(name, outputs) if outputs is not None else None
     if problem:
         raise InputError(f"{prefix}{problem}")
     if is_regression(name):
