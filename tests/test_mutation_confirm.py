@@ -437,3 +437,24 @@ def test_a_claim_stopped_by_the_deadline_names_the_time_budget(monkeypatch) -> N
             assert evaluated.state.stop_reason == "time budget of 30 s reached"
             assert {o.claim.note for o in evaluated.outcomes if o.claim.stopped} == {"time budget"}
     assert hits > 0
+
+
+@pytest.mark.parametrize("lp_answer", [None, (F(1), F(1)), (F(1), F(0))])
+def test_interior_point_falls_back_to_the_normalized_witness(monkeypatch, lp_answer) -> None:  # type: ignore[no-untyped-def]
+    """When the deepest-point LP finds nothing, or a point on the cone's boundary (here on x0 = x1
+    or on x1 = 0), the counterexample is Z3's witness scaled to max |x_i| = 1: (4, 2) -> (1, 1/2)."""
+    import verify.check.counterexamples as counterexamples
+    from verify.check.claims import Cone
+
+    cone = Cone(0, "x0 > x1", 1, 0, False, (gt((F(1), F(-1))), gt((F(0), F(1)))), (F(4), F(2)))
+    monkeypatch.setattr(counterexamples, "deepest_point", lambda constraints, n, witness: lp_answer)
+    assert counterexamples.interior_point(cone, 2) == (F(1), F(1, 2))
+
+
+def test_interior_point_keeps_the_lps_point_when_it_is_strictly_inside(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import verify.check.counterexamples as counterexamples
+    from verify.check.claims import Cone
+
+    cone = Cone(0, "x0 > x1", 1, 0, False, (gt((F(1), F(-1))), gt((F(0), F(1)))), (F(4), F(2)))
+    monkeypatch.setattr(counterexamples, "deepest_point", lambda constraints, n, witness: (F(1), F(1, 3)))
+    assert counterexamples.interior_point(cone, 2) == (F(1), F(1, 3))

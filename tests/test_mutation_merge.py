@@ -7,7 +7,9 @@ count must match field by field, for several splits of several models.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
+from fractions import Fraction as F
 
 import pytest
 
@@ -383,3 +385,51 @@ def test_assemble_under_a_region_budget_reports_the_sequential_state() -> None:
     assert merged.state == sequential.state and not merged.state.complete
     unbounded = assemble(results, split, net, Budget(), None, SolverStats(), None)
     assert len(unbounded.outcomes) == 6 and unbounded.state.complete
+
+
+def test_assemble_hands_its_deadline_and_stop_check_to_the_region_budget_rerun() -> None:
+    """The re-run that recovers the sequential state under --max-regions obeys the run's deadline
+    and stop check: past the deadline (fake clock) or with the stop set, it stops for that reason,
+    not at the budget, and the merge is kept as it is; without either, the state is replaced."""
+    from verify.check.parallel import assemble, split_search
+
+    net = ExactRNN.from_weights(load_weights(MODELS[0]))
+    budget = Budget(max_regions=2, clock=lambda: 10.0)
+    options = CheckOptions(estimate_samples=0, budget=budget)
+    split = split_search(net, 64, SolverStats(), options=options)
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in split.prefixes]
+    kept = merge(sorted(results, key=lambda r: [not b for b in r.prefix]), max(len(p) for p in split.prefixes), budget)
+    sequential = evaluate_regions(net, CheckOptions(estimate_samples=0, budget=Budget(max_regions=2)), SolverStats())
+    assert kept.state != sequential.state  # the merge's own state differs from the sequential one
+    replaced = assemble(results, split, net, budget, 50.0, SolverStats(), None)
+    assert replaced.state == sequential.state
+    assert assemble(results, split, net, budget, 5.0, SolverStats(), None).state == kept.state  # deadline passed
+    assert assemble(results, split, net, budget, 50.0, SolverStats(), lambda: "halt").state == kept.state
+
+
+def test_past_the_geometry_limit_the_split_and_the_rerun_count_their_z3_queries() -> None:
+    """With more than GEOMETRY_MAX_N inputs Z3 decides the search: the split's queries and those
+    of the --max-regions re-run are the caller's solver work (its SolverStats), not lost."""
+    from verify.check.parallel import assemble, split_search
+    from verify.check.regions import GEOMETRY_MAX_N, RegionSearch
+    from verify.core.claim import KthArgmaxClaim
+
+    n = GEOMETRY_MAX_N + 1
+    net = ExactRNN((F(1),), ((F(1, 2),),), tuple((F(1),) for _ in range(n)))
+    stats = SolverStats()
+    prefixes = split_prefixes(net, 8, stats)  # deep enough (k > GEOMETRY_MAX_N steps) for Z3 to split
+    # h_t = relu(x_t + h_{t-1} / 2): x_t is free, so every sign pattern of the first k steps occurs
+    k = len(prefixes[0])
+    assert k > GEOMETRY_MAX_N and sorted(prefixes) == sorted(itertools.product((False, True), repeat=k))
+    assert stats.checks > 0
+    budget = Budget(max_regions=1)  # the argmax claim and one region: the subtrees stay cheap
+    options = CheckOptions(estimate_samples=0, budget=budget, claim=KthArgmaxClaim(1))
+    split = split_search(net, 1, SolverStats(), options=options)
+    results = [run_subtree(SubtreeTask(net, options, p, None)) for p in split.prefixes]
+    parent = SolverStats()
+    merged = assemble(results, split, net, budget, None, parent, None)
+    alone = SolverStats()  # what the re-run asks: a plain search stopped at the budget
+    plain = RegionSearch(net, alone, budget=budget)
+    list(plain.run())
+    assert merged.state == plain.state and alone.checks > 0
+    assert parent.checks == sum(r.stats.checks for r in results) + alone.checks

@@ -234,3 +234,29 @@ def test_scope_levels_up_to_the_limit_are_read() -> None:
             parse_script(f"({name} {MAX_SCOPE_LEVELS + 1})")
         with pytest.raises(ScriptRefused):
             parse_script(f"({name} 1234567890123)")
+
+
+def test_cvc5_undecided_is_unknown_never_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check-sat cvc5 leaves undecided (neither sat nor unsat: a timeout, a resource limit) is
+    replayed as "unknown". A test double of the cvc5 door answers undecided on every check."""
+    import cvc5
+
+    import verify.smt.replay as replay
+
+    class Undecided:
+        def isSat(self) -> bool:
+            return False
+
+        def isUnsat(self) -> bool:
+            return False
+
+    class UndecidedSolver(cvc5.Solver):  # a real solver (its parser needs one) that never decides
+        def checkSat(self):  # type: ignore[no-untyped-def]
+            return Undecided()
+
+    class Door:  # the module as replay imports it, with the undecided solver
+        def __getattr__(self, name: str) -> object:
+            return UndecidedSolver if name == "Solver" else getattr(cvc5, name)
+
+    monkeypatch.setattr(replay, "_import_cvc5", lambda: Door())
+    assert cvc5_answers(parse_script(SCOPES), 10_000) == ["unknown"] * len(SCOPES_ANSWERS)

@@ -688,3 +688,16 @@ def test_each_query_sets_z3s_timeout_only_when_it_changes() -> None:
         now[0] = 7.5
         assert solver.check() is Answer.SAT
         assert recorder.sets == want
+
+
+def test_past_the_geometry_limit_the_search_decides_with_z3_alone() -> None:
+    # seq_len = GEOMETRY_MAX_N + 1 outputs: the geometric decider is switched off, not cross-checked
+    from verify.check.regions import GEOMETRY_MAX_N
+    n = GEOMETRY_MAX_N + 1
+    net = ExactRNN((F(1),), ((F(1, 2),),), tuple((F(1),) for _ in range(n)))
+    search = RegionSearch(net, SolverStats())
+    assert search.decider == "z3"
+    small = ExactRNN((F(1),), ((F(1, 2),),), tuple((F(1),) for _ in range(GEOMETRY_MAX_N)))
+    assert RegionSearch(small, SolverStats()).decider == "geometry"
+    # asked for explicitly, the cross-check stays on whatever the size
+    assert RegionSearch(net, SolverStats(), decider="both").decider == "both"

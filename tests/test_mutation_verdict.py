@@ -104,3 +104,45 @@ def test_json_of_one_model_is_an_object_and_of_two_an_array(tmp_path: Path) -> N
     code, out, _ = run("check", HANDCRAFTED, M22, "--json", "-")
     doc = json.loads(out)
     assert code == 1 and [r["verdict"] for r in doc] == ["proved", "refuted"]
+
+
+def test_json_of_several_models_is_an_indented_array(tmp_path: Path) -> None:
+    _, out, _ = run("check", HANDCRAFTED, HANDCRAFTED, "--json", "-", "--max-regions", "1")
+    assert out.startswith('[\n  {\n    "') and out.endswith("\n]\n")  # json.dumps(indent=2) + newline
+
+
+def test_run_check_model_hands_jobs_progress_and_stop_to_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs N > 1 checks through a parallel region source that reports progress and obeys the
+    run's stop flag; --jobs 1 checks sequentially (no source). A spy stands in for check_model."""
+    import verify.cli.run as cli_run
+    from verify.check.parallel import ParallelRegions
+    from verify.check.pipeline import CheckOptions, StopFlag
+
+    seen: list[dict[str, object]] = []
+
+    def spy(weights, options, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return "checked"
+
+    monkeypatch.setattr(cli_run, "check_model", spy)
+    progress = lambda regions, checks: None  # noqa: E731
+    flag = StopFlag()
+    assert cli_run.run_check_model(None, CheckOptions(), jobs=3, progress=progress, stop=flag) == "checked"  # type: ignore[arg-type]
+    source = seen[0]["region_source"]
+    assert isinstance(source, ParallelRegions) and source.jobs == 3
+    assert source.on_region is progress and source.stop is flag
+    assert seen[0]["on_region"] is progress and seen[0]["stop"] is flag
+    cli_run.run_check_model(None, CheckOptions(), jobs=1, progress=progress, stop=flag)  # type: ignore[arg-type]
+    assert seen[1] == {"on_region": progress, "stop": flag, "region_source": None}
+
+
+def test_cross_check_reaches_the_check_options() -> None:
+    assert settings_from(namespace(cross_check=True)).options().cross_check is True
+    assert settings_from(namespace()).options().cross_check is False
+
+
+def test_a_claim_the_models_length_cannot_carry_is_refused_before_the_check() -> None:
+    # M_{2,2} reads 2 inputs; argoutlier needs 3 (two inputs are equally far from their mean)
+    code, out, err = run("check", M22, "--claim", "argoutlier", "-q")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and M22 in err and "at least 3" in err

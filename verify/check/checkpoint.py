@@ -1,7 +1,11 @@
 """`--checkpoint DIR`: each finished subtree of the region search, kept on disk as data.
 
-A checkpoint folder holds `manifest.json` (the run key and the split it used) and one
-`subtree-<bits>.json` per finished subtree. Every file is written atomically (a temporary
+`--checkpoint DIR` gives every model a folder of its own, `DIR/weights-<hash>` (the first 16 hex
+digits of the SHA-256 of its exact weights), so one DIR serves a run of several models and each
+resumes on its own. A checkpoint folder holds `manifest.json` (the run key and the split it used) and one
+`subtree-<bits>.json` per finished subtree. A subtree that was split further (work stealing)
+is saved with its finished part and its `frontier`, the longer prefixes of the rest, each of
+which gets a file of its own when it finishes. Every file is written atomically (a temporary
 file, fsync, rename, fsync of the folder) and carries the SHA-256 of its own body, so a
 truncated or corrupted file is detected and its subtree redone, never trusted.
 
@@ -36,7 +40,7 @@ from verify.geometry.measure import Measure
 from verify.geometry.solid import ConeGeometry
 from verify.smt.solver import Answer, SmtQuery, SolverStats
 
-FORMAT = 1
+FORMAT = 2  # 2: subtree files carry their frontier
 MANIFEST = "manifest.json"
 
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
@@ -123,6 +127,21 @@ def run_key(network: ExactRNN, options: CheckOptions) -> str:
     return _digest(described)
 
 
+def model_folder(root: Path, network: ExactRNN) -> Path:
+    """The folder under `--checkpoint root` that holds this model's checkpoint."""
+    weights = {"w_hi": [str(v) for v in network.w_hi], "w_hh": [[str(v) for v in row] for row in network.w_hh],
+               "w_oh": [[str(v) for v in row] for row in network.w_oh]}
+    return root / f"weights-{_digest(weights)[:16]}"
+
+
+def check_root(root: Path, *, resume: bool) -> None:
+    """Before any model runs: a fresh run (no --resume) needs an empty or new folder; InputError if not."""
+    if root.exists() and not root.is_dir():
+        raise InputError(f"--checkpoint {root}: not a folder")
+    if not resume and root.is_dir() and any(root.iterdir()):
+        raise InputError(f"--checkpoint {root}: already holds a checkpoint; add --resume or use an empty folder")
+
+
 def finished(evaluated: EvaluatedRegions) -> bool:
     """Worth saving: the subtree's search completed and every region's claim was decided."""
     state = evaluated.state
@@ -141,6 +160,7 @@ class Saved:
     prefix: tuple[bool, ...]
     evaluated: EvaluatedRegions
     stats: SolverStats
+    frontier: tuple[tuple[bool, ...], ...] = ()  # a split subtree: the prefixes of the rest
 
 
 @dataclass(frozen=True)
@@ -150,9 +170,11 @@ class Checkpoint:
     folder: Path
     key: str
     split_jobs: int  # the worker count the split of the first run was sized for (resume reuses it)
+    split_steps: int | None = None  # the first run's cap on the split's depth, if any (resume reuses it)
 
     @classmethod
-    def open(cls, folder: Path, key: str, split_jobs: int, *, resume: bool) -> "Checkpoint":
+    def open(cls, folder: Path, key: str, split_jobs: int, *, resume: bool,
+             split_steps: int | None = None) -> "Checkpoint":
         """Start a checkpoint, or (resume) continue the one in `folder`; InputError if it is another run's."""
         manifest = folder / MANIFEST
         if manifest.exists():
@@ -165,26 +187,30 @@ class Checkpoint:
             if body.get("key") != key:
                 raise InputError(f"--checkpoint {folder}: was written for another model, claim or options; "
                                  "cannot resume")
-            jobs = body.get("split_jobs")
-            if not isinstance(jobs, int) or jobs < 1:
+            jobs, steps = body.get("split_jobs"), body.get("split_steps")
+            if not isinstance(jobs, int) or jobs < 1 or not (steps is None or isinstance(steps, int) and steps >= 1):
                 raise InputError(f"--checkpoint {folder}: {MANIFEST} has no valid split; cannot resume")
-            return cls(folder, key, jobs)
+            return cls(folder, key, jobs, steps)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if not resume and any(folder.glob("subtree-*.json")):
                 raise InputError(f"--checkpoint {folder}: holds subtree files without a manifest; use an empty folder")
-            _write_atomic(manifest, {"format": FORMAT, "key": key, "split_jobs": split_jobs})
+            _write_atomic(manifest, {"format": FORMAT, "key": key, "split_jobs": split_jobs,
+                                     "split_steps": split_steps})
         except OSError as exc:
             raise InputError(f"--checkpoint {folder}: cannot write ({exc.strerror or exc})") from exc
-        return cls(folder, key, split_jobs)
+        return cls(folder, key, split_jobs, split_steps)
 
     def path(self, prefix: tuple[bool, ...]) -> Path:
         return self.folder / f"subtree-{bits_text(prefix)}.json"
 
-    def save(self, prefix: tuple[bool, ...], evaluated: EvaluatedRegions, stats: SolverStats) -> None:
-        """Durably record one finished subtree (atomic: a reader sees the old file or the whole new one)."""
+    def save(self, prefix: tuple[bool, ...], evaluated: EvaluatedRegions, stats: SolverStats,
+             frontier: tuple[tuple[bool, ...], ...] = ()) -> None:
+        """Durably record one finished subtree, or a split one's finished part and its frontier
+        (atomic: a reader sees the old file or the whole new one)."""
         _write_atomic(self.path(prefix), {"format": FORMAT, "key": self.key, "prefix": bits_text(prefix),
-                                          "evaluated": encode(evaluated), "stats": encode(stats)})
+                                          "evaluated": encode(evaluated), "stats": encode(stats),
+                                          "frontier": [bits_text(child) for child in frontier]})
 
     def load(self, prefix: tuple[bool, ...]) -> Saved | None:
         """The saved subtree, or None if absent, corrupted, truncated or another run's (then it is redone)."""
@@ -198,9 +224,22 @@ class Checkpoint:
             evaluated, stats = decode(body["evaluated"]), decode(body["stats"])
             if not isinstance(evaluated, EvaluatedRegions) or not isinstance(stats, SolverStats):
                 raise CorruptCheckpoint("not a subtree result")
+            frontier = _frontier(body["frontier"], prefix)
+            if frontier and not evaluated.outcomes:
+                raise CorruptCheckpoint("a split subtree without regions")
         except (CorruptCheckpoint, KeyError, OSError):
             return None
-        return Saved(prefix, evaluated, stats) if finished(evaluated) else None
+        return Saved(prefix, evaluated, stats, frontier) if finished(evaluated) else None
+
+
+def _frontier(texts: Any, prefix: tuple[bool, ...]) -> tuple[tuple[bool, ...], ...]:
+    """The saved frontier: bit strings strictly below `prefix`, else a CorruptCheckpoint."""
+    if not isinstance(texts, list) or not all(isinstance(t, str) and t and set(t) <= {"0", "1"} for t in texts):
+        raise CorruptCheckpoint("frontier: not a list of bit strings")
+    children = tuple(tuple(ch == "1" for ch in text) for text in texts)
+    if any(len(child) <= len(prefix) or child[:len(prefix)] != prefix for child in children):
+        raise CorruptCheckpoint("frontier: a prefix outside its subtree")
+    return children
 
 
 def _canonical(body: Any) -> bytes:

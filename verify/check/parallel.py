@@ -11,6 +11,14 @@ How many processes: `--jobs N` is an upper bound. A run never starts more proces
 there are subtrees to hand out, nor more than the machine's logical CPUs (`os.cpu_count()`):
 the work is CPU-bound, so more processes would only time-slice the same cores.
 
+Work stealing: a subtree that is still big after a while is split further. A task with a
+`SplitRule` explores its subtree for at most a node budget or a time slice; when that runs out
+after a region, it returns its finished regions plus the rest of its subtree as new, longer
+prefixes (its `frontier`: the inactive branches still pending on the path to its last region,
+deepest first, which is the order the depth-first search would visit them), and the driver
+hands those out as new tasks. The merge orders every result by its prefix, a split subtree's
+own regions before its children's, so nested prefixes renumber exactly as the sequential DFS.
+
 Budgets mean what they mean sequentially: every worker stops at the parent's one deadline
 (and stop reasons name the user's budget), and `merge` keeps only the first `--max-regions`
 regions in search order. A stop request (verify.check.pipeline.StopFlag, e.g. Ctrl-C) hands out no
@@ -30,19 +38,59 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
-from verify.check.pipeline import CheckOptions, EvaluatedRegions, RegionOutcome, evaluate_regions
+from verify.check.pipeline import CheckOptions, EvaluatedRegions, RegionOutcome, evaluate_region, evaluate_regions
 from verify.check.claims import Cone
 from verify.core.network import ExactRNN
 from verify.check.regions import Budget, RegionSearch, SearchState, parse_pattern, pattern_text
-from verify.smt.solver import SolverStats
+from verify.smt.solver import ExactSolver, QueryLimits, SolverStats
 
 TASKS_PER_JOB = 8
 POLL_SECONDS = 0.1  # how often the parent looks at the stop flag while workers run
 REAP_SECONDS = 2.0  # how long a terminated worker may take to exit before it is killed
 DEADLINE_GRACE = 5.0  # workers stop at the deadline themselves; past this the parent stops them
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+SPLIT_SECONDS = 10.0  # a task still busy after this long hands the rest of its subtree back (see bench/)
+HUNGRY_SPLIT_SECONDS = 0.25  # the same while workers would otherwise go idle (each split costs one task: ~16 ms)
+HUNGRY_TASKS = 2  # tasks out per worker below which the workers are "hungry"
 
 StopCheck = Callable[[], "str | None"]
+
+
+@dataclass(frozen=True)
+class SplitRule:
+    """When a task stops and hands the rest of its subtree back: after `nodes` search nodes
+    (its prefix path included; deterministic, for tests) or `seconds` on the budget's clock,
+    whichever comes first, checked after each region. None: never for that measure."""
+
+    nodes: int | None = None
+    seconds: float | None = None
+
+    def due(self, nodes: int, elapsed: float) -> bool:
+        return ((self.nodes is not None and nodes >= self.nodes)
+                or (self.seconds is not None and elapsed >= self.seconds))
+
+
+@dataclass(frozen=True)
+class SplitPolicy:
+    """Which rule a new task gets: `hungry` (a short slice) while fewer than HUNGRY_TASKS tasks
+    per worker are out, so that a coarse start fans out fast, else `busy` (fewer, bigger tasks)."""
+
+    busy: SplitRule | None
+    hungry: SplitRule | None
+
+    def rule(self, outstanding: int, workers: int) -> SplitRule | None:
+        return self.hungry if outstanding < HUNGRY_TASKS * workers else self.busy
+
+
+Splitting = SplitRule | SplitPolicy | None  # one rule for every task, a policy, or no splitting
+
+
+def rule_for(split: Splitting, outstanding: int, workers: int) -> SplitRule | None:
+    """The rule for a task submitted while `outstanding` tasks are out on `workers` workers."""
+    return split.rule(outstanding, workers) if isinstance(split, SplitPolicy) else split
+
+
+DEFAULT_SPLIT = SplitPolicy(busy=SplitRule(seconds=SPLIT_SECONDS), hungry=SplitRule(seconds=HUNGRY_SPLIT_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -53,13 +101,15 @@ class SubtreeTask:
     options: CheckOptions
     prefix: tuple[bool, ...]
     deadline: float | None  # the parent's deadline on options.budget.clock (time.monotonic), or None
+    split: SplitRule | None = None  # None: explore the whole subtree
 
 
 @dataclass
 class SubtreeResult:
     prefix: tuple[bool, ...]
-    evaluated: EvaluatedRegions
+    evaluated: EvaluatedRegions  # a split task: the regions of its subtree before `frontier`
     stats: SolverStats
+    frontier: tuple[tuple[bool, ...], ...] = ()  # the rest of the subtree as longer prefixes, in search order
 
 
 def worker_count(jobs: int, subtrees: int, cpus: int | None) -> int:
@@ -76,7 +126,8 @@ class Split:
 
 
 def split_search(network: ExactRNN, jobs: int, stats: SolverStats, *, options: CheckOptions = CheckOptions(),
-                 deadline: float | None = None, should_stop: StopCheck | None = None) -> Split:
+                 deadline: float | None = None, should_stop: StopCheck | None = None,
+                 max_steps: int | None = None) -> Split:
     """The feasible activation patterns of the first s steps, in depth-first order.
 
     Pre-activations up to step s depend on x_0..x_{s-1} only, so these are exactly the regions
@@ -86,13 +137,13 @@ def split_search(network: ExactRNN, jobs: int, stats: SolverStats, *, options: C
     the claim checks and measures that the workers do. It asks the same queries as the
     sequential search, under the same deadline and stop flag; if one is not decided, the
     split stops at that level and its undecided subtrees stay undecided, as they would
-    sequentially.
+    sequentially. `max_steps` caps s (a coarse split, left to work stealing to refine).
     """
     target = TASKS_PER_JOB * jobs
     budget = replace(options.budget, max_regions=None, deadline_at=deadline)
     found: list[tuple[bool, ...]] = []
     state = SearchState(complete=True)
-    for steps in range(1, network.seq_len + 1):
+    for steps in range(1, min(network.seq_len, max_steps or network.seq_len) + 1):
         cut = ExactRNN(w_hi=network.w_hi, w_hh=network.w_hh, w_oh=network.w_oh[:steps])
         search = RegionSearch(cut, stats, budget=budget, should_stop=should_stop, timeout_ms=options.timeout_ms,
                               decider="both" if options.cross_check else "geometry")
@@ -109,7 +160,8 @@ def split_prefixes(network: ExactRNN, jobs: int, stats: SolverStats) -> list[tup
 
 
 def run_subtree(task: SubtreeTask) -> SubtreeResult:
-    """Worker entry point: evaluate every region below `task.prefix`, by the parent's deadline."""
+    """Worker entry point: evaluate the regions below `task.prefix`, by the parent's deadline;
+    all of them, or (with `task.split`) those found before the rule fires, plus the frontier."""
     stats = SolverStats()
     options = task.options
     budget = options.budget
@@ -118,8 +170,52 @@ def run_subtree(task: SubtreeTask) -> SubtreeResult:
             return undecided(task, budget.time_reason())
         # The user's time_budget stays for the stop reasons; the deadline is the parent's.
         options = replace(options, budget=replace(budget, deadline_at=task.deadline))
-    evaluated = evaluate_regions(task.network, options, stats, prefix=task.prefix)
-    return SubtreeResult(task.prefix, evaluated, stats)
+    if task.split is None:
+        return SubtreeResult(task.prefix, evaluate_regions(task.network, options, stats, prefix=task.prefix), stats)
+    return _explore(task.network, options, stats, task.prefix, task.split)
+
+
+def _explore(network: ExactRNN, options: CheckOptions, stats: SolverStats, prefix: tuple[bool, ...],
+             rule: SplitRule) -> SubtreeResult:
+    """`evaluate_regions` below `prefix` that stops after the region at which `rule` fires and
+    returns the rest of the subtree as its frontier. It splits only while everything it found
+    is decided (no solver unknown in the search), so its part is complete on its own."""
+    budget = options.budget
+    start = budget.clock()
+    search = RegionSearch(network, stats, budget=budget, prefix=prefix, timeout_ms=options.timeout_ms,
+                          decider="both" if options.cross_check else "geometry")
+    solver: ExactSolver | None = None
+    outcomes: list[RegionOutcome] = []
+    cones: list[Cone] = []
+    measures = []
+    frontier: tuple[tuple[bool, ...], ...] = ()
+    regions = search.run()
+    for region in regions:
+        limits = QueryLimits(options.timeout_ms, search.deadline, budget.clock)
+        if solver is None:
+            solver = ExactSolver(network.seq_len, stats, limits=limits)
+        outcome = evaluate_region(region, options, stats, limits=limits, solver=solver)
+        outcomes.append(outcome)
+        cones.extend(outcome.claim.cones)
+        measures.extend(outcome.cone_measures)
+        if outcome.claim.stopped:
+            search.stop(budget.time_reason() if limits.expired() else "interrupted")
+        elif not search.state.undecided_prefixes and rule.due(search.state.nodes, budget.clock() - start):
+            frontier = rest_of_subtree(tuple(b for step in region.pattern for b in step), len(prefix))
+            if frontier:
+                break
+    regions.close()
+    state = search.state
+    if frontier:  # the search was left after a region: its part is complete, the rest is the frontier
+        state = SearchState(complete=True, nodes=state.nodes, regions=state.regions)
+    return SubtreeResult(prefix, EvaluatedRegions(outcomes, cones, measures, state), stats, frontier)
+
+
+def rest_of_subtree(path: tuple[bool, ...], k: int) -> tuple[tuple[bool, ...], ...]:
+    """What a depth-first search below `path[:k]` has left after the region `path`: the inactive
+    branch of every decision at depth >= k where the path went active, deepest first (the order
+    it would visit them). A branch may be empty; its task then finds no region."""
+    return tuple(path[:j] + (False,) for j in range(len(path) - 1, k - 1, -1) if path[j])
 
 
 def _init_worker(parent: int) -> None:
@@ -157,9 +253,11 @@ def _renumber(outcome: RegionOutcome, index: int) -> RegionOutcome:
 def merge(results: Sequence[SubtreeResult], k: int, budget: Budget) -> EvaluatedRegions:
     """Concatenate subtree results in prefix order into what one sequential search gives.
 
-    The search is complete only if every subtree's is; the first stop reason in search order
-    is kept; regions beyond `budget.max_regions` (in search order) are dropped, as the
-    sequential search would never have evaluated them.
+    The search is complete only if every subtree's is (a split subtree's part is complete when
+    its frontier's results are there too); the first stop reason in search order is kept;
+    regions beyond `budget.max_regions` (in search order) are dropped, as the sequential search
+    would never have evaluated them. `k` is the split depth; each result's own prefix length
+    counts for its shared ancestors (dynamic splitting makes longer ones).
     """
     outcomes: list[RegionOutcome] = []
     cones: list[Cone] = []
@@ -181,10 +279,16 @@ def merge(results: Sequence[SubtreeResult], k: int, budget: Budget) -> Evaluated
         state.undecided_prefixes.extend(sub.undecided_prefixes)
         state.unknown_queries += sub.unknown_queries
         # Node count of the sequential search: every subtree also walked its prefix path,
-        # so count the shared ancestors once. A subtree with regions walked all k of them;
-        # one without (an empty cone) walked exactly `nodes` of them before giving up.
-        walked = k if part.outcomes else min(sub.nodes, k)
+        # so count the shared ancestors once. A subtree with regions walked all of them;
+        # one without (an empty cone) walked exactly `nodes` of them before giving up. A split
+        # one walked the whole path to its last region, which its frontier's tasks walk again.
+        depth_k = len(result.prefix)
+        walked = depth_k if part.outcomes else min(sub.nodes, depth_k)
         feasible_ancestors.update(result.prefix[:depth] for depth in range(walked))
+        if result.frontier and part.outcomes:
+            path = tuple(b for step in part.outcomes[-1].region.pattern for b in step)
+            feasible_ancestors.update(path[:depth] for depth in range(walked, len(path) + 1))
+            walked = len(path) + 1
         below += sub.nodes - walked
     state.nodes = len(feasible_ancestors) + below
     if budget.max_regions is not None and len(outcomes) > budget.max_regions:
@@ -213,6 +317,8 @@ class ParallelRegions:
     on_region: Callable[[int, int], None] | None = None
     stop: StopCheck | None = None
     cpus: int | None = None
+    split: Splitting = DEFAULT_SPLIT  # work stealing below the fixed split (None: off)
+    split_steps: int | None = None  # cap on the fixed split's depth (a coarse start, refined by stealing)
     worker_pids: tuple[int, ...] = field(default=(), init=False)
 
     def __call__(self, network: ExactRNN, options: CheckOptions, stats: SolverStats) -> EvaluatedRegions:
@@ -220,7 +326,7 @@ class ParallelRegions:
         deadline = budget.deadline(budget.clock())
         cpus = self.cpus if self.cpus is not None else os.cpu_count()
         split = split_search(network, max(1, min(self.jobs, cpus or 1)), stats, options=options,
-                             deadline=deadline, should_stop=self.stop)
+                             deadline=deadline, should_stop=self.stop, max_steps=self.split_steps)
         tasks = [SubtreeTask(network, options, p, deadline) for p in split.prefixes]
         self.worker_pids = ()
         results: list[SubtreeResult] = []
@@ -242,29 +348,47 @@ class ParallelRegions:
 
     def _collect(self, pool: ProcessPoolExecutor, tasks: list[SubtreeTask], budget: Budget,
                  deadline: float | None, stats: SolverStats) -> list[SubtreeResult]:
-        """Results in prefix order; after a stop request the unfinished subtrees stay undecided."""
-        futures: list[Future[SubtreeResult]] = [pool.submit(run_subtree, t) for t in tasks]
-        self.worker_pids = tuple(getattr(pool, "_processes", None) or {})
-        done: dict[int, SubtreeResult] = {}
-        index = {id(f): i for i, f in enumerate(futures)}
-        pending = set(futures)
-        reason = ""
-        while pending and not reason:
-            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in finished:
-                i = index[id(future)]
+        """One result per subtree handed out (a split one's frontier handed out in turn); after a
+        stop request the unfinished subtrees stay undecided."""
+        done: dict[tuple[bool, ...], SubtreeResult] = {}
+        running: dict[Future[SubtreeResult], SubtreeTask] = {}
+        pids: dict[int, None] = {}
+
+        workers = getattr(pool, "_max_workers", 1)
+
+        def submit(batch: list[SubtreeTask]) -> None:
+            rule = rule_for(self.split, len(running) + len(batch), workers)  # the batch counts as out
+            for task in batch:
+                task = replace(task, split=rule)
                 try:
-                    done[i] = future.result()
+                    running[pool.submit(run_subtree, task)] = task
+                except (BrokenProcessPool, RuntimeError):  # the pool broke (a worker was killed): not run
+                    done[task.prefix] = undecided(task, "a worker process died")
+            pids.update(dict.fromkeys(getattr(pool, "_processes", None) or {}))
+            self.worker_pids = tuple(pids)
+
+        submit(tasks)
+        reason = ""
+        while running and not reason:
+            finished, _ = wait(set(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    result = future.result()
                 except BrokenProcessPool:  # a worker was killed from outside: nothing is known there
-                    done[i] = undecided(tasks[i], "a worker process died")
+                    result = undecided(task, "a worker process died")
+                done[task.prefix] = result
+                # shallowest (usually biggest) first
+                submit([replace(task, prefix=child) for child in reversed(result.frontier)])
             if finished:
                 self._report(list(done.values()), stats)
             reason = self._stop_reason()
             if not reason and deadline is not None and budget.clock() > deadline + DEADLINE_GRACE:
                 reason = budget.time_reason()
-        for future in pending:
+        for future, task in running.items():
             future.cancel()
-        return [done[i] if i in done else undecided(tasks[i], reason) for i in range(len(tasks))]
+            done[task.prefix] = undecided(task, reason)
+        return list(done.values())
 
     def _shut_down(self, pool: ProcessPoolExecutor) -> None:
         """Terminate whatever still runs and reap every worker: none may outlive the call."""

@@ -76,7 +76,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="run the subtrees on Dask: local:N (a local cluster of N worker processes) or a scheduler "
                         "address such as tcp://HOST:8786 (needs the extra 'distributed'; same results as --jobs 1)")
     p.add_argument("--checkpoint", metavar="DIR",
-                   help="write each finished subtree here, durably (one model only); see --resume")
+                   help="write each finished subtree here, durably (one sub-folder per model, named by the hash of "
+                        "its weights); see --resume")
     p.add_argument("--resume", action="store_true",
                    help="with --checkpoint: continue the run saved there (refused if model, claim or options differ)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per model x claim) for CI")
@@ -151,8 +152,10 @@ def settings_from(args: argparse.Namespace) -> CheckSettings:
         require_dask()
     if resume and checkpoint is None:
         raise InputError("--resume needs --checkpoint DIR")
-    if checkpoint is not None and len(getattr(args, "models", None) or []) != 1:
-        raise InputError("--checkpoint takes exactly one MODEL")
+    if checkpoint is not None:
+        from verify.check.checkpoint import check_root
+
+        check_root(Path(checkpoint), resume=resume)
     eps_text = getattr(args, "eps", None)
     eps = None if eps_text is None else parse_eps(eps_text)
     seq_len = getattr(args, "seq_len", None)
@@ -226,8 +229,10 @@ def _check_regression(path: Path, weights: Any, name: str, settings: CheckSettin
 def _check_on_subtrees(weights: Any, options: CheckOptions, settings: CheckSettings, progress: Progress,
                        flag: Any) -> CheckResult:
     """--scheduler / --checkpoint: the subtrees on Dask (or here, --jobs 1 without --scheduler), saved if asked."""
+    from verify.check.checkpoint import model_folder
     from verify.check.distributed import Scheduler, SubtreeRegions
     from verify.check.pipeline import check_model
+    from verify.core.network import ExactRNN
 
     scheduler = Scheduler.parse(settings.scheduler) if settings.scheduler is not None else None
     if scheduler is None and settings.jobs > 1:
@@ -235,8 +240,8 @@ def _check_on_subtrees(weights: Any, options: CheckOptions, settings: CheckSetti
     jobs = settings.jobs
     if scheduler is not None:  # about 8 subtrees per worker; a remote cluster's size is not known here
         jobs = scheduler.local_workers or max(jobs, 8)
-    source = SubtreeRegions(scheduler, Path(settings.checkpoint) if settings.checkpoint else None,
-                            resume=settings.resume, split_jobs=jobs,
+    folder = model_folder(Path(settings.checkpoint), ExactRNN.from_weights(weights)) if settings.checkpoint else None
+    source = SubtreeRegions(scheduler, folder, resume=settings.resume, split_jobs=jobs,
                             on_region=progress, stop=flag)
     return check_model(weights, options, on_region=progress, stop=flag, region_source=source)
 
