@@ -78,12 +78,13 @@ def _task_manifest(tmp_path: Path) -> Path:
     lines = ["[defaults]", "time_budget = 120", ""]
     for e in entries:
         lines += ["[[model]]", f'path = "{e.path.resolve()}"', f'claim = "{e.claim}"', f'verdict = "{e.expect.verdict}"']
+        zero_key, max_key, min_key = e.expect.keys  # the MSE's keys for a median entry
         if e.expect.zero_error:
-            lines.append("error_rate = 0")
+            lines.append(f"{zero_key} = 0")
         if e.expect.min_error_rate is not None:
-            lines.append(f"min_error_rate = {e.expect.min_error_rate!r}")
+            lines.append(f"{min_key} = {e.expect.min_error_rate!r}")
         if e.expect.max_error_rate is not None:
-            lines.append(f"max_error_rate = {e.expect.max_error_rate!r}")
+            lines.append(f"{max_key} = {e.expect.max_error_rate!r}")
         lines.append("")
     manifest = tmp_path / "tasks.toml"
     manifest.write_text("\n".join(lines))
@@ -96,6 +97,11 @@ def test_the_task_entries_of_the_manifest_pass_verify_ci_and_junit_names_each_ta
     assert code == 0, out + err
     result = json.loads((tmp_path / "ci.json").read_text())
     assert all(e["passed"] for e in result["entries"]) and len(result["entries"]) == 5
+    for e in result["entries"]:  # a median entry's measure is its MSE, never an error rate
+        assert (e["mse"] is not None, e["error_rate"] is None) == (e["claim"] == "median",) * 2, e
+    rows = [line for line in out.splitlines() if line.startswith(("arg", "median_", "handcrafted_median"))]
+    assert len(rows) == 5 and [("MSE " in r) for r in rows].count(True) == 2, out
+    assert all(("MSE " in r) == (r.split()[2] == "median") for r in rows), out
     junit = (tmp_path / "ci.xml").read_text()
     for task in ("argmax", "argmedian", "argoutlier", "median"):
         assert f'name="{task}"' in junit
