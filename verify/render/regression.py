@@ -21,6 +21,15 @@ from verify.geometry.measure import digits, working_precision
 from verify.render.json_report import SCHEMA_VERSION, measure_json, vector_json
 
 
+
+def _moment_json(measure: Any) -> dict[str, Any] | None:
+    """A certified mean squared error (or one cone's share of it): a measure's fields without "1 in N",
+    which belongs to probabilities."""
+    data = measure_json(measure)
+    if data is not None:
+        data.pop("one_in", None)
+    return data
+
 def _fraction_json(value: Fraction | None) -> dict[str, Any] | None:
     return None if value is None else {"exact": format_fraction(value), "value": float(value)}
 
@@ -62,7 +71,7 @@ def regression_report(result: RegressionResult) -> dict[str, Any]:
                 "error_form": vector_json(p.error_form),
                 "worst_case": _fraction_json(p.worst),
                 "worst_point": vector_json(p.worst_point),
-                "second_moment": measure_json(p.second_moment),
+                "second_moment": _moment_json(p.second_moment),
             } for p in outcome.pieces],
         })
     counterexamples = []
@@ -101,7 +110,7 @@ def regression_report(result: RegressionResult) -> dict[str, Any]:
             "region": result.worst_region,
             "meaning": "max over x != 0 of |y(x) - median(x)| / max_i |x_i|",
         },
-        "mse": measure_json(result.mse),
+        "mse": _moment_json(result.mse),
         "rmse": _rmse_json(result),
         "mse_estimate": None if estimate is None else {
             "value": estimate.value, "standard_error": estimate.standard_error, "samples": estimate.samples,
