@@ -305,7 +305,7 @@ def run_check(args: argparse.Namespace, io: Io) -> int:
             if outputs.report is not None:
                 folder = outputs.report / folder_name if many else outputs.report
                 if is_regression_report(report):
-                    write_regression_report_dir(report, folder)
+                    write_regression_report_dir(report, folder, result)
                 else:
                     write_report_dir(result, report, folder)
             if not outputs.json_stdout:

@@ -8,6 +8,7 @@ worst case, the MSE (exact enclosure or a labelled ESTIMATE) and AlgZoo's RMSE.
 
 from __future__ import annotations
 
+import base64
 import html
 from fractions import Fraction
 from typing import Any
@@ -185,7 +186,19 @@ def regression_summary_lines(report: dict[str, Any], verbosity: int = 0) -> list
     return lines
 
 
-def regression_markdown(report: dict[str, Any]) -> str:
+PICTURE_ALT = "The input directions coloured by |y - median| / max|x_i|, where it exceeds eps hatched"
+
+
+def picture_caption(report: dict[str, Any]) -> str:
+    """What the partition picture shows, in one sentence (the Markdown and HTML captions)."""
+    where = "circle" if report["model"]["seq_len"] == 2 else "sphere (two equal-area half discs)"
+    return (f"the {where} of input directions coloured by the ratio |y - median| / max|x_i| (colour bar), the "
+            f"directions where it exceeds eps = {report['claim']['eps']} hatched in vermillion, the exact worst case "
+            "starred.")
+
+
+def regression_markdown(report: dict[str, Any], picture: str | None = None) -> str:
+    """report.md; `picture` is the picture's file name beside it, embedded after the summary table."""
     model, claim = report["model"], report["claim"]
     lines = [
         f"# median regression check: {model['path']}",
@@ -202,6 +215,8 @@ def regression_markdown(report: dict[str, Any]) -> str:
         f"| regions | {len(report['regions'])} |",
         "",
     ]
+    if picture:
+        lines += [f"![{PICTURE_ALT}]({picture})", "", f"*Figure: {picture_caption(report)}*", ""]
     if report["counterexamples"]:
         cex = report["counterexamples"][0]
         lines += [f"Counterexample (the exact maximizer): x = ({', '.join(cex['x_exact'])}), exact ratio "
@@ -217,8 +232,15 @@ def regression_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def regression_html(report: dict[str, Any]) -> str:
-    """A plain page: the Markdown report, escaped, so that --report DIR always has report.html."""
+def regression_html(report: dict[str, Any], picture_png: bytes | None = None) -> str:
+    """A plain page: the Markdown report, escaped, so that --report DIR always has report.html; the
+    picture, when given, inlined as a data: URL so that the file stands alone."""
     title = html.escape(f"median regression check: {report['model']['path']}")
+    figure = ""
+    if picture_png is not None:
+        data = base64.b64encode(picture_png).decode("ascii")
+        figure = (f'<figure><img id="picture" alt="{html.escape(PICTURE_ALT)}" style="max-width:100%" '
+                  f'src="data:image/png;base64,{data}"><figcaption>{html.escape(picture_caption(report))}'
+                  "</figcaption></figure>\n")
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
-            f"<body><pre>{html.escape(regression_markdown(report))}</pre></body></html>\n")
+            f"<body>{figure}<pre>{html.escape(regression_markdown(report))}</pre></body></html>\n")
