@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from verify.check.regions import Budget
 from verify.check.regression import RegressionOptions, RegressionResult, check_regression
 from verify.cli.main import main
 from verify.corpus import last_input_scalar
@@ -115,6 +116,21 @@ def test_vermillion_pixels_appear_exactly_when_refuted(tmp_path: Path, case: str
         assert bool(exceed_arcs(result)) is refuted
     else:
         assert any(disc_data(result, s, 120).exceed.any() for s in (1.0, -1.0)) is refuted
+
+
+@pytest.mark.parametrize("model,n", [(HAND_MEDIAN, 2), (MEDIAN_4_3, 3)])
+def test_an_empty_search_is_all_unexplored_and_never_hatched(tmp_path: Path, model: Path, n: int) -> None:
+    """A budget of 0 regions: unknown, nothing decided, so no direction is coloured or hatched."""
+    result = check_regression(load_weights(model), RegressionOptions(seq_len=n, budget=Budget(max_regions=0),
+                                                                     estimate_samples=0))
+    assert result.verdict.word == "unknown" and not result.regions
+    if n == 2:
+        assert np.all(np.isnan(circle_ratio(result, np.arange(0.0, 360.0, 1.0)))) and not exceed_arcs(result)
+    else:
+        data = disc_data(result, 1.0, 60)
+        assert np.array_equal(data.unexplored, data.on_disc) and not data.exceed.any()
+    draw_regression_picture(result, tmp_path / "p.png")
+    assert vermillion_pixels(tmp_path / "p.png") == 0
 
 
 def test_the_n2_arcs_over_eps_are_the_hand_derived_ones() -> None:

@@ -84,6 +84,13 @@ def _rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[k : k + 2], 16) / 255.0 for k in (1, 3, 5)])
 
 
+def _hatch_unexplored(image: np.ndarray, px: np.ndarray, py: np.ndarray, mask: np.ndarray) -> None:
+    """Grey with diagonal grey stripes where the search never reached, as the legend's hatch shows."""
+    stripe = ((px + py) * 14.0 % 1.0) < 0.3
+    image[mask, :3] = _rgb(palette.UNEXPLORED.colour)
+    image[mask & stripe, :3] = _rgb("#aaaaaa")
+
+
 def _scale(result: RegressionResult) -> float:
     """The colour bar's top: the worst case or eps, whichever is larger (1 if both are 0)."""
     top = float(max(result.worst or Fraction(0), result.eps))
@@ -103,7 +110,8 @@ def _worst_label(result: RegressionResult) -> str | None:
     if result.worst is None or result.worst_point is None or result.worst == 0:
         return None
     point = ", ".join(f"{float(v):.3g}" for v in result.worst_point)
-    return f"worst case {float(result.worst):.4g}\nat x = ({point})"
+    head = "worst case" if result.complete else "largest found"
+    return f"{head} {float(result.worst):.4g}\nat x = ({point})"
 
 
 def _colour_bar(fig: Any, ax: Any, result: RegressionResult, cmap: Any, norm: Any) -> None:
@@ -128,7 +136,8 @@ def _legend(fig: Any, result: RegressionResult, extra: list[Any]) -> None:
                              label=f"ratio > eps (the claim fails there)"))
     if _worst_label(result) is not None:
         handles.append(Line2D([], [], marker="*", color="none", markerfacecolor="white", markeredgecolor="black",
-                              markersize=14, label="worst-case direction (exact maximizer)"))
+                              markersize=14, label="worst-case direction (exact maximizer)" if result.complete
+                              else "largest ratio found (exact; the search did not finish)"))
     if not result.complete:
         handles.append(Patch(facecolor=palette.UNEXPLORED.colour, hatch=palette.UNEXPLORED.hatch, edgecolor="#777777",
                              label=palette.UNEXPLORED.label))
@@ -156,7 +165,8 @@ def _paint_circle(ax: Any, result: RegressionResult, cmap: Any, norm: Any) -> No
     image = np.zeros(ratio.shape + (4,))
     known = ~np.isnan(ratio)
     image[known] = cmap(norm(ratio[known]))
-    image[~known] = (*_rgb(palette.UNEXPLORED.colour), 1.0)
+    image[~known, 3] = 1.0
+    _hatch_unexplored(image, px, py, ~known)
     disc = Circle((0, 0), 1.0, transform=ax.transData)
     ax.imshow(image, extent=(-1, 1, -1, 1), interpolation="bilinear", clip_path=disc)
     for arc in exceed_arcs(result):
@@ -174,8 +184,7 @@ def _paint_circle(ax: Any, result: RegressionResult, cmap: Any, norm: Any) -> No
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.add_patch(Circle((0, 0), 1.0, fill=False, edgecolor="#333333", lw=0.8))
     ax.plot([-1, 1], [-1, 1], color=palette.DIAGONAL, lw=0.9, ls=":")
-    ax.text(0.74, 0.66, "x0 = x1", fontsize=9, color="#222222", rotation=45, ha="center", va="center",
-            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.text(1.02, 1.02, "x0 = x1", fontsize=9, color="#222222", ha="left", va="bottom")
     for text, (x, y) in (("+x0", (1.0, 0.0)), ("-x0", (-1.0, 0.0)), ("+x1", (0.0, 1.0)), ("-x1", (0.0, -1.0))):
         ax.text(1.24 * x, 1.24 * y, text, fontsize=10, ha="center", va="center", color="#333333")
 
@@ -210,7 +219,8 @@ def _ratio_curve(ax: Any, result: RegressionResult, top: float) -> None:
         for shift in (0.0, -360.0):
             ax.axvspan(arc.start + shift, arc.end + shift, facecolor="none", edgecolor=WRONG, hatch=WRONG_HATCH, lw=0)
     ax.axhline(float(result.eps), color="black", ls="--", lw=1.0)
-    ax.text(2, float(result.eps), f"eps = {float(result.eps):.3g}", va="bottom", fontsize=9)
+    ax.text(1.005, float(result.eps), f"eps = {float(result.eps):.3g}", transform=ax.get_yaxis_transform(),
+            ha="left", va="center", fontsize=9)
     ax.set_xlim(0, 360)
     ax.set_ylim(-0.03 * top, 1.08 * top)
     ax.set_xticks(range(0, 361, 45))
@@ -292,7 +302,7 @@ def _draw_disc(ax: Any, result: RegressionResult, sign: float, cmap: Any, norm: 
     grid = np.linspace(-radius, radius, PIXELS)
     px, py = np.meshgrid(grid, grid[::-1])
     stripe = ((px.ravel() - py.ravel()) * 14.0 % 1.0) < 0.22
-    image[data.unexplored, :3] = _rgb(palette.UNEXPLORED.colour)
+    _hatch_unexplored(image, px.ravel(), py.ravel(), data.unexplored)
     image[data.exceed & stripe, :3] = _rgb(WRONG)
     ax.imshow(image.reshape(PIXELS, PIXELS, 4), extent=(-radius, radius, -radius, radius), interpolation="nearest")
     if data.exceed.any():  # the > eps set's outline, so that its shape reads through the stripes
