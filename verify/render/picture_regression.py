@@ -133,7 +133,7 @@ def _legend(fig: Any, result: RegressionResult, extra: list[Any]) -> None:
     handles = list(extra)
     if result.verdict.word == "refuted":
         handles.append(Patch(facecolor="white", edgecolor=WRONG, hatch=WRONG_HATCH, lw=1.5,
-                             label=f"ratio > eps (the claim fails there)"))
+                             label="ratio > eps (the claim fails there)"))
     if _worst_label(result) is not None:
         handles.append(Line2D([], [], marker="*", color="none", markerfacecolor="white", markeredgecolor="black",
                               markersize=14, label="worst-case direction (exact maximizer)" if result.complete
