@@ -297,7 +297,7 @@ def test_quiet_and_verbose() -> None:
 
 
 @pytest.mark.parametrize("argv, head", [
-    (["check", HANDCRAFTED, "--claim", "median"], "verify check: error: "),
+    (["check", HANDCRAFTED, "--claim", "mode"], "verify check: error: "),
     (["export", HANDCRAFTED], "verify export: error: "),
     (["frobnicate"], "verify: error: "),
 ])

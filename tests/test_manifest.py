@@ -111,6 +111,8 @@ def test_certified_error_rates_agree_with_monte_carlo_and_the_cards(shipped: tup
     """Independent oracle: 2^18 fresh float32 samples per model, 5 standard errors."""
     _, _, result = shipped
     for e in result["entries"]:
+        if e["claim"] != "2nd-argmax":  # the other tasks' entries: tests/test_tasks_zoo.py, with their own oracles
+            continue
         path = Path(e["path"])
         exact = e["error_rate"]
         card = json.loads(path.with_suffix(".json").read_text())
@@ -214,6 +216,11 @@ def test_pinned_sha256_detects_any_change(tmp_path: Path) -> None:
         ("[defaults]\ntime_budget = 0\n[[model]]\npath = 'a.pth'\nverdict = 'proved'\n", "positive"),
         ("[[model]\npath = 'a.pth'\n", "not valid TOML"),
         ("title = 'x'\n", "valid keys"),
+        ("[[model]]\npath = 'a.pth'\nclaim = 'median'\nmax_error_rate = 0.1\n", "use mse, max_mse, min_mse"),
+        ("[[model]]\npath = 'a.pth'\nmax_mse = 0.1\n", "belong to the median claim"),
+        ("[[model]]\npath = 'a.pth'\nclaim = 'median'\nmse = 0.5\n", "mse only accepts 0"),
+        ("[[model]]\npath = 'a.pth'\nclaim = 'median'\nmin_mse = 2\nmax_mse = 1\n", "min_mse 2 is above max_mse 1"),
+        ("[[model]]\npath = 'a.pth'\nclaim = 'median'\nmax_mse = -0.5\n", "non-negative"),
     ],
 )
 def test_bad_manifests_are_one_line_exit_2(tmp_path: Path, text: str, words: str) -> None:
@@ -243,3 +250,18 @@ def test_judge_uses_the_certified_ends_of_the_interval() -> None:
     assert [f.criterion for f in judge(_entry(zero_error=True), "proved", tiny, "")] == ["error_rate = 0"]
     assert [f.criterion for f in judge(_entry(max_error_rate=1.0), "unknown", None, "")] == ["error rate"]
     assert [f.criterion for f in judge(_entry(verdict="proved"), "refuted", zero, "")] == ["verdict"]
+
+
+def test_median_entries_bound_the_mse_which_may_exceed_one(tmp_path: Path) -> None:
+    """An MSE is not a probability: max_mse = 2.5 parses; its findings name the MSE keys."""
+    from verify.ci.manifest import parse_manifest
+
+    manifest = parse_manifest("[[model]]\npath = 'a.pth'\nclaim = 'median'\nmin_mse = 1.5\nmax_mse = 2.5\n",
+                              tmp_path / "m.toml")
+    entry = manifest.entries[0]
+    assert entry.expect.regression and entry.expect.describe() == "mse >= 1.5, mse <= 2.5"
+    inside, above = Measure(mpf(2), mpf(2)), Measure(mpf("2.4"), mpf("2.6"))
+    assert judge(entry, "refuted", inside, "") == []
+    findings = judge(entry, "refuted", above, "")
+    assert [f.criterion for f in findings] == ["max_mse"] and "MSE up to 2.6" in findings[0].detail
+    assert [f.criterion for f in judge(entry, "unknown", None, "")] == ["MSE"]

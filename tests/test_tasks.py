@@ -89,12 +89,16 @@ def exact_rate(weights, claim: str):  # type: ignore[no-untyped-def]
 
 # ---- the registry --------------------------------------------------------------------------
 
-def test_the_registry_names_every_classification_task() -> None:
-    assert set(CLAIM_NAMES) == {"2nd-argmax", "argmax", "argmedian", "argoutlier"}
+def test_the_registry_names_every_task() -> None:
+    from verify.core.claim import CLASSIFICATION_CLAIMS, REGRESSION_CLAIMS
+
+    assert set(CLAIM_NAMES) == {"2nd-argmax", "argmax", "argmedian", "argoutlier", "median"}
+    assert set(CLASSIFICATION_CLAIMS) == {"2nd-argmax", "argmax", "argmedian", "argoutlier"}
+    assert REGRESSION_CLAIMS == ("median",)
     assert claim_from_name("argmax") == KthArgmaxClaim(1)
     assert isinstance(claim_from_name("argmedian", 5), ArgmedianClaim)
     assert isinstance(claim_from_name("argoutlier", 3), ArgoutlierClaim)
-    for name in CLAIM_NAMES:
+    for name in CLASSIFICATION_CLAIMS:
         assert claim_from_name(name).name == name
 
 

@@ -13,7 +13,8 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from verify.check.claims import Cone, RegionClaimResult, Verdict, check_region
-from verify.core.claim import Claim, KthArgmaxClaim
+from verify.core.claim import Claim, KthArgmaxClaim, mismatch
+from verify.core.errors import InputError
 from verify.check.float32_band import float32_uncertain_measure
 from verify.check.counterexamples import Counterexample, confirm, interior_point
 from verify.formats.torch_model import Float32Model
@@ -271,6 +272,9 @@ def check_model(
     it must return the same `EvaluatedRegions` that `evaluate_regions` would.
     """
     start = time.perf_counter()
+    problem = mismatch(options.claim.name, int(weights.w_oh.shape[0]))
+    if problem:  # e.g. a one-output ScalarRNN handed to a classification command (encode, a library caller)
+        raise InputError(f"{weights.path}: {problem}")
     if stop is not None:
         should_stop = stop
     network = ExactRNN.from_weights(weights)

@@ -13,6 +13,7 @@ import torch
 
 from verify.formats.torch_model import build_module
 from verify.core.claim import Claim
+from verify.core.errors import InputError
 from verify.core.weights import ModelWeights
 
 
@@ -55,6 +56,9 @@ def sample_error_rate(
 ) -> SampleEstimate:
     """Count float32 misclassifications on i.i.d. standard normal inputs, batched (the k-th argmax
     task, or `claim`'s task when given)."""
+    if weights.w_oh.shape[0] == 1:  # a ScalarRNN has no classification error rate
+        raise InputError(f"{weights.path}: the model has 1 output, a regression model (AlgZoo's median ScalarRNN); "
+                         "its Monte Carlo MSE is in `verify check` (mse_estimate, or the exact MSE for n = 2, 3)")
     return sample_module_error_rate(build_module(weights), weights.seq_len, samples, seed=seed,
                                     batch_size=batch_size, k=k, claim=claim)
 

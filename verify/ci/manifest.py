@@ -5,7 +5,9 @@ exact-zero error rate, and certified bounds on the error rate. A criterion on th
 passes only on the *certified* enclosure [lower, upper] of the exact measure: `max_error_rate`
 needs upper <= max, `min_error_rate` needs lower >= min, `error_rate = 0` needs both ends 0. A
 model whose error rate could not be certified (budget ran out, no measure for that n) fails any
-error-rate criterion. The format is documented in docs/manifest.md.
+error-rate criterion. Median (regression) entries are judged the same way on their exact mean
+squared error, with `mse = 0`, `max_mse` and `min_mse` (and may not use the error-rate keys).
+The format is documented in docs/manifest.md.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from mpmath import mpf
 
-from verify.core.claim import CLAIM_NAMES
+from verify.core.claim import CLAIM_NAMES, is_regression
 from verify.core.errors import InputError
 from verify.geometry.measure import Measure
 
@@ -29,7 +31,9 @@ else:  # pragma: no cover - Python 3.10
 
 VERDICTS = ("proved", "refuted", "unknown")
 DEFAULT_KEYS = ("claim", "max_regions", "time_budget")
-ENTRY_KEYS = DEFAULT_KEYS + ("path", "name", "verdict", "error_rate", "max_error_rate", "min_error_rate", "sha256", "note")
+RATE_KEYS = ("error_rate", "max_error_rate", "min_error_rate")  # classification claims: the error rate
+MSE_KEYS = ("mse", "max_mse", "min_mse")  # the median (regression) claim: the mean squared error
+ENTRY_KEYS = DEFAULT_KEYS + ("path", "name", "verdict", *RATE_KEYS, *MSE_KEYS, "sha256", "note")
 DEFAULT_MANIFEST = "verify.toml"
 
 
@@ -42,15 +46,26 @@ class Expectation:
     max_error_rate: float | None = None
     min_error_rate: float | None = None
     sha256: str | None = None
+    regression: bool = False  # the bounds are on the exact MSE (mse / max_mse / min_mse), not an error rate
+
+    @property
+    def keys(self) -> tuple[str, str, str]:
+        """The manifest keys of the three bounds: (exactly zero, max, min)."""
+        return ("mse", "max_mse", "min_mse") if self.regression else ("error_rate", "max_error_rate", "min_error_rate")
+
+    @property
+    def quantity(self) -> str:
+        return "MSE" if self.regression else "error rate"
 
     def describe(self) -> str:
         parts = []
+        short = "mse" if self.regression else "err"
         if self.zero_error:
-            parts.append("err = 0")
+            parts.append(f"{short} = 0")
         if self.min_error_rate is not None:
-            parts.append(f"err >= {self.min_error_rate:g}")
+            parts.append(f"{short} >= {self.min_error_rate:g}")
         if self.max_error_rate is not None:
-            parts.append(f"err <= {self.max_error_rate:g}")
+            parts.append(f"{short} <= {self.max_error_rate:g}")
         if self.sha256:
             parts.append(f"sha256 {self.sha256[:8]}")
         return ", ".join(parts) or "-"
@@ -112,11 +127,11 @@ def _number(value: Any, key: str, where: str, *, integer: bool = False) -> float
 
 
 def _rate(table: dict[str, Any], key: str, where: str) -> float | None:
-    """An error-rate threshold: a probability, so a finite number in [0, 1]."""
+    """An error-rate threshold (a probability, so a finite number in [0, 1]) or an MSE threshold (finite, >= 0)."""
     if key not in table:
         return None
     value = _number(table[key], key, where)
-    if value > 1:
+    if key not in MSE_KEYS and value > 1:
         raise InputError(f"{where}: {key} is a probability and must be in [0, 1], got {value!r}")
     return value
 
@@ -153,22 +168,32 @@ def _entry(raw: Any, index: int, defaults: dict[str, Any], base: Path) -> Entry:
     verdict = table.get("verdict")
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"{where}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
+    regression = is_regression(claim)
+    zero_key, max_key, min_key = MSE_KEYS if regression else RATE_KEYS
+    wrong = [k for k in (RATE_KEYS if regression else MSE_KEYS) if k in table]
+    if wrong:
+        if regression:
+            raise InputError(f"{where}: the median claim is judged by its exact mean squared error: use "
+                             f"{', '.join(MSE_KEYS)}, not {', '.join(wrong)}")
+        raise InputError(f"{where}: {', '.join(wrong)} belong to the median claim; {claim} is judged by its error rate "
+                         f"({', '.join(RATE_KEYS)})")
     zero = False
-    if "error_rate" in table:
-        if table["error_rate"] not in (0, "0"):
-            raise InputError(f"{where}: error_rate only accepts 0 (exactly zero); use max_error_rate / min_error_rate "
-                             "for a non-zero rate")
+    if zero_key in table:
+        if table[zero_key] not in (0, "0"):
+            raise InputError(f"{where}: {zero_key} only accepts 0 (exactly zero); use {max_key} / {min_key} "
+                             "for a non-zero value")
         zero = True
-    high = _rate(table, "max_error_rate", where)
-    low = _rate(table, "min_error_rate", where)
+    high = _rate(table, max_key, where)
+    low = _rate(table, min_key, where)
     if high is not None and low is not None and low > high:
-        raise InputError(f"{where}: min_error_rate {low} is above max_error_rate {high}")
+        raise InputError(f"{where}: {min_key} {low} is above {max_key} {high}")
     sha = table.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
         raise InputError(f"{where}: sha256 must be 64 lower-case hex digits")
-    expect = Expectation(verdict=verdict, zero_error=zero, max_error_rate=high, min_error_rate=low, sha256=sha)
-    if expect == Expectation():
-        raise InputError(f"{where}: no criterion: give verdict, error_rate, max_error_rate, min_error_rate or sha256")
+    expect = Expectation(verdict=verdict, zero_error=zero, max_error_rate=high, min_error_rate=low, sha256=sha,
+                         regression=regression)
+    if expect == Expectation(regression=regression):
+        raise InputError(f"{where}: no criterion: give verdict, {zero_key}, {max_key}, {min_key} or sha256")
     note = table.get("note", "")
     if not isinstance(note, str):
         raise InputError(f"{where}: note must be a string")
@@ -225,17 +250,19 @@ def judge(entry: Entry, verdict: str, error: Measure | None, sha256: str) -> lis
     if expect.verdict and verdict != expect.verdict:
         failures.append(Finding("verdict", f"verdict {verdict}, expected {expect.verdict}"))
     wants_rate = expect.zero_error or expect.max_error_rate is not None or expect.min_error_rate is not None
+    what = expect.quantity
+    zero_key, max_key, min_key = expect.keys
     if wants_rate and error is None:
-        failures.append(Finding("error rate", "error rate not certified (search incomplete or no exact measure)"))
+        failures.append(Finding(what, f"{what} not certified (search incomplete or no exact measure)"))
         return failures
     if error is None:
         return failures
     if expect.zero_error and not (error.lower == 0 and error.upper == 0):
-        failures.append(Finding("error_rate = 0", f"error rate in [{_g(error.lower)}, {_g(error.upper)}], not exactly 0"))
+        failures.append(Finding(f"{zero_key} = 0", f"{what} in [{_g(error.lower)}, {_g(error.upper)}], not exactly 0"))
     if expect.max_error_rate is not None and not error.upper <= _exact(expect.max_error_rate):
-        failures.append(Finding("max_error_rate", f"error rate up to {_g(error.upper)} > {expect.max_error_rate:g}"))
+        failures.append(Finding(max_key, f"{what} up to {_g(error.upper)} > {expect.max_error_rate:g}"))
     if expect.min_error_rate is not None and not error.lower >= _exact(expect.min_error_rate):
-        failures.append(Finding("min_error_rate", f"error rate from {_g(error.lower)} < {expect.min_error_rate:g}"))
+        failures.append(Finding(min_key, f"{what} from {_g(error.lower)} < {expect.min_error_rate:g}"))
     return failures
 
 

@@ -128,8 +128,11 @@ def verify_model(
 
 def _check(path: Path, settings: dict[str, Any], cache: dict[tuple[Any, ...], ModelVerification]) -> ModelVerification:
     from verify.check.pipeline import CheckOptions, check_model
-    from verify.core.claim import claim_from_name
+    from verify.check.regression import check_regression
+    from verify.check.task_settings import regression_options
+    from verify.core.claim import claim_from_name, is_regression
     from verify.core.errors import InputError
+    from verify.render.regression import regression_report
     from verify.formats import load_weights
     from verify.check.parallel import region_source
     from verify.check.regions import Budget
@@ -140,9 +143,19 @@ def _check(path: Path, settings: dict[str, Any], cache: dict[tuple[Any, ...], Mo
     except InputError as exc:
         pytest.fail(f"verify_model: {exc}", pytrace=False)
     key = (weights.sha256 or str(path), settings["claim"], settings["max_regions"], settings["time_budget"])
+    if key not in cache and is_regression(settings["claim"]):  # the median task (verify.check.regression)
+        try:
+            regression = regression_options(path, weights, settings["claim"], seq_len=None, eps=None,
+                                            budget=Budget(settings["max_regions"], settings["time_budget"]),
+                                            timeout_ms=None)
+        except InputError as exc:
+            pytest.fail(f"verify_model: {exc}", pytrace=False)
+        outcome = check_regression(weights, regression)
+        cache[key] = ModelVerification(str(path), settings["claim"], outcome, regression_report(outcome))
     if key not in cache:
         try:
-            claim = claim_from_name(settings["claim"], weights.seq_len, where=str(path))
+            claim = claim_from_name(settings["claim"], weights.seq_len, where=str(path),
+                                    outputs=int(weights.w_oh.shape[0]))
         except InputError as exc:
             pytest.fail(f"verify_model: {exc}", pytrace=False)
         options = CheckOptions(claim=claim, budget=Budget(settings["max_regions"], settings["time_budget"]))

@@ -3,6 +3,10 @@
 Every output path is validated before the first model is checked; a write that fails later is
 still exit 2 with one line. SIGINT / SIGTERM stop the whole run (the solver is interrupted,
 no further model starts), the partial reports are written and the exit code is 130 / 143.
+
+Each model is checked for its task (verify.cli.tasks.task_for: --claim, else its card, else its
+shape); a one-output ScalarRNN goes to the regression check (verify.check.regression, --eps,
+--seq-len), every other model to the classification pipeline.
 """
 
 from __future__ import annotations
@@ -11,18 +15,22 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from fractions import Fraction
 from typing import Any, Sequence
 
 from verify.check.pipeline import CheckOptions, CheckResult
 from verify.core.claim import CLAIM_NAMES, DEFAULT_CLAIM, claim_from_name
 from verify.cli.common import CHECK_EXIT_CODES, Io, bundled_models, count_arg, exit_code_for, positive_seconds, worst_exit_code
 from verify.cli.run import Progress, SignalStop, run_check_model
+from verify.cli.tasks import parse_eps, regression_options, task_for, wants_regression
 from verify.core.errors import InputError
 from verify.formats import load_weights
 from verify.check.regions import Budget
-from verify.render.files import REPORT_FILES, prepare_file, prepare_folder, unique_names, write_report_dir, write_text
+from verify.render.files import (REPORT_FILES, prepare_file, prepare_folder, unique_names, write_regression_report_dir,
+                                 write_report_dir, write_text)
 from verify.render.json_report import build_report, dumps
-from verify.render.text import summary_lines
+from verify.render.regression import is_regression_report, regression_report, regression_summary_lines
+from verify.render.text import summary_lines as classification_summary_lines
 
 DEFAULT_TIME_BUDGET = 300.0  # seconds; a model too large to enumerate ends "unknown" (or "refuted"), never hangs
 DEFAULT_MAX_COUNTEREXAMPLES = 50
@@ -40,7 +48,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--report", metavar="DIR",
                    help="write report.json, report.md, report.html and (n = 2, 3) partition.png/.svg here (several models: one sub-folder "
                         "each, named by file stem, 'stem-2' ... when stems repeat)")
-    p.add_argument("--claim", choices=sorted(CLAIM_NAMES), default=DEFAULT_CLAIM, help="claim to check (default 2nd-argmax)")
+    p.add_argument("--claim", choices=sorted(CLAIM_NAMES), default=None,
+                   help="claim to check (default: the task in the model's card FILE.json, else median for a one-output "
+                        "model and 2nd-argmax otherwise)")
+    p.add_argument("--eps", metavar="E", default=None,
+                   help="median claim: prove |y - median| <= E * max|x_i| for every input; E exact (0.05, 1e-3, 1/20; "
+                        "default: the card's eps, else 1/10)")
+    p.add_argument("--seq-len", type=int, default=None, metavar="N",
+                   help="median claim: the sequence length a one-output ScalarRNN is read at (default: the card's)")
     p.add_argument("--max-regions", type=count_arg, default=None, metavar="N", help="stop (verdict unknown) after N regions")
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, metavar="SECONDS",
                    help=f"stop (verdict unknown, partial report) after about this time (default {DEFAULT_TIME_BUDGET:g}); "
@@ -76,7 +91,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 class CheckSettings:
     """The validated options of one `verify check` run (shared by every model)."""
 
-    claim: str
+    claim: str | None  # None: each model's own task (verify.cli.tasks.task_for)
     max_regions: int | None
     time_budget: float | None
     query_timeout: float | None
@@ -86,11 +101,22 @@ class CheckSettings:
     scheduler: str | None = None
     checkpoint: str | None = None
     resume: bool = False
+    eps: Fraction | None = None  # median claim only; None: the card's, else the default
+    seq_len: int | None = None  # median claim only; None: the card's
 
-    def options(self) -> CheckOptions:
-        timeout_ms = None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
+    @property
+    def timeout_ms(self) -> int | None:
+        return None if self.query_timeout is None else max(1, round(1000 * self.query_timeout))
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1 or self.scheduler is not None or self.checkpoint is not None
+
+    def options(self, claim: str | None = None) -> CheckOptions:
+        """The classification options, for `claim` (default: the one asked for, else 2nd-argmax)."""
+        timeout_ms = self.timeout_ms
         return CheckOptions(
-            claim=claim_from_name(self.claim),
+            claim=claim_from_name(claim or self.claim or DEFAULT_CLAIM),
             budget=Budget(max_regions=self.max_regions, time_budget=self.time_budget),
             timeout_ms=timeout_ms,  # type: ignore[arg-type]  # None: up to the remaining time budget
             max_counterexamples=self.max_counterexamples,
@@ -130,20 +156,42 @@ def settings_from(args: argparse.Namespace) -> CheckSettings:
         from verify.check.checkpoint import check_root
 
         check_root(Path(checkpoint), resume=resume)
-    return CheckSettings(claim=args.claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
+    eps_text = getattr(args, "eps", None)
+    eps = None if eps_text is None else parse_eps(eps_text)
+    seq_len = getattr(args, "seq_len", None)
+    if seq_len is not None and not 2 <= seq_len <= 64:
+        raise InputError(f"--seq-len must be in 2..64, got {seq_len}")
+    claim = getattr(args, "claim", None)
+    if claim is not None and not wants_regression(claim) and (eps is not None or seq_len is not None):
+        raise InputError(f"--eps and --seq-len belong to the median claim, not to {claim}")
+    return CheckSettings(claim=claim, max_regions=max_regions, time_budget=None if no_budget else time_budget,
                          query_timeout=query_timeout, max_counterexamples=cap, jobs=jobs,
                          cross_check=getattr(args, "cross_check", False), scheduler=scheduler,
-                         checkpoint=checkpoint, resume=resume)
+                         checkpoint=checkpoint, resume=resume, eps=eps, seq_len=seq_len)
+
+
+def summary_lines(report: dict[str, Any], verbosity: int = 0) -> list[str]:
+    """The terminal summary of a classification or a regression report."""
+    if is_regression_report(report):
+        return regression_summary_lines(report, verbosity)
+    return classification_summary_lines(report, verbosity)
 
 
 def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | None = None,
-              settings: CheckSettings | None = None) -> tuple[CheckResult, dict[str, Any]]:
-    """Load and check one model; `stop` (if given) is the run's stop flag."""
+              settings: CheckSettings | None = None) -> tuple[Any, dict[str, Any]]:
+    """Load and check one model for its task; `stop` (if given) is the run's stop flag.
+
+    Returns the result (a CheckResult, or a RegressionResult for the median claim) and its report."""
     settings = settings or settings_from(args)
     weights = load_weights(path)
-    claim_from_name(settings.claim, weights.seq_len, where=str(path))
-    options = settings.options()
+    name = task_for(path, weights, settings.claim)
     enabled = args.progress if getattr(args, "progress", None) is not None else io.stderr.isatty()
+    if wants_regression(name):
+        return _check_regression(path, weights, name, settings, enabled, io, stop)
+    claim_from_name(name, weights.seq_len, where=str(path), outputs=int(weights.w_oh.shape[0]))
+    if settings.eps is not None or settings.seq_len is not None:
+        raise InputError(f"{path}: --eps and --seq-len belong to the median claim; this model is checked for {name}")
+    options = settings.options(name)
     progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
     try:
         if settings.scheduler is not None or settings.checkpoint is not None:
@@ -154,6 +202,28 @@ def check_one(path: Path, args: argparse.Namespace, io: Io, stop: SignalStop | N
     finally:
         progress.close()
     return result, build_report(result)
+
+
+def _check_regression(path: Path, weights: Any, name: str, settings: CheckSettings, enabled: Any, io: Io,
+                      stop: SignalStop | None) -> tuple[Any, dict[str, Any]]:
+    """The median claim: the exact worst case, the eps verdict and the MSE (verify.check.regression)."""
+    from verify.check.regression import check_regression
+
+    options = regression_options(path, weights, name, seq_len=settings.seq_len, eps=settings.eps,
+                                 budget=Budget(max_regions=settings.max_regions, time_budget=settings.time_budget),
+                                 timeout_ms=settings.timeout_ms)
+    if settings.cross_check:  # Z3 re-decides every cone's worst case
+        from dataclasses import replace
+
+        options = replace(options, cross_check=True)
+    if settings.parallel:
+        raise InputError(f"{path}: --jobs, --scheduler and --checkpoint are not supported for the median claim")
+    progress = Progress(bool(enabled), path.name, settings.time_budget, io.stderr)
+    try:
+        result = check_regression(weights, options, on_region=progress, should_stop=None if stop is None else stop.flag)
+    finally:
+        progress.close()
+    return result, regression_report(result)
 
 
 def _check_on_subtrees(weights: Any, options: CheckOptions, settings: CheckSettings, progress: Progress,
@@ -233,7 +303,11 @@ def run_check(args: argparse.Namespace, io: Io) -> int:
             if outputs.json_path is not None:  # rewritten after each model: an interrupt keeps what is done
                 write_text(outputs.json_path, json_document(reports, many), "--json")
             if outputs.report is not None:
-                write_report_dir(result, report, outputs.report / folder_name if many else outputs.report)
+                folder = outputs.report / folder_name if many else outputs.report
+                if is_regression_report(report):
+                    write_regression_report_dir(report, folder, result)
+                else:
+                    write_report_dir(result, report, folder)
             if not outputs.json_stdout:
                 for line in summary_lines(report, io.verbosity):
                     io.out(line)
@@ -253,5 +327,6 @@ def run_check(args: argparse.Namespace, io: Io) -> int:
 def _write_junit(args: argparse.Namespace, path: Path, cases: list[Any], stop: SignalStop) -> None:
     from verify.render.junit import JunitCase, write_junit
 
-    write_junit([JunitCase(str(p), args.claim, report, error, interrupted=report is None and not error)
+    write_junit([JunitCase(str(p), report["claim"]["name"] if report is not None else (args.claim or DEFAULT_CLAIM),
+                           report, error, interrupted=report is None and not error)
                  for p, report, error in cases], path, interrupted=stop.reason)

@@ -52,11 +52,16 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
     from verify.core.claim import claim_from_name
     from verify.formats import load_weights
     from verify.check.regions import Budget
+    from verify.core.claim import is_regression
 
+    if is_regression(entry.claim):  # the median task: exact worst case, eps verdict, exact MSE
+        from verify.cli.tasks import check_regression_entry
+
+        return check_regression_entry(entry, stop=stop, progress=progress)
     start = time.perf_counter()
     try:
         weights = load_weights(entry.path)
-        claim = claim_from_name(entry.claim, weights.seq_len, where=str(entry.path))
+        claim = claim_from_name(entry.claim, weights.seq_len, where=str(entry.path), outputs=int(weights.w_oh.shape[0]))
     except InputError as exc:
         return Outcome(entry, "-", None, 0, time.perf_counter() - start, "",
                        [Finding("model", " ".join(str(exc).split()))])
@@ -72,19 +77,28 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
                    interrupted=result.interrupted)
 
 
-def rate_text(error: Measure | None) -> str:
-    """The table's certified error rate (an uncertified one is not shown here: the criteria judge it)."""
+def rate_text(error: Measure | None, claim: str = "") -> str:
+    """The table's certified error rate, or for the median task its certified mean squared error
+    (an uncertified one is not shown here: the criteria judge it)."""
+    if _regression(claim):
+        return "MSE " + measure_words(measure_json(error), ratio=False, compact=True)
     return measure_words(measure_json(error), compact=True)
 
 
-COLUMNS = ("MODEL", "D,N", "CLAIM", "VERDICT", "ERROR RATE (certified)", "CRITERIA", "REGIONS", "TIME", "RESULT")
+def _regression(claim: str) -> bool:
+    from verify.core.claim import is_regression
+
+    return bool(claim) and is_regression(claim)
+
+
+COLUMNS = ("MODEL", "D,N", "CLAIM", "VERDICT", "ERROR RATE or MSE (certified)", "CRITERIA", "REGIONS", "TIME", "RESULT")
 
 
 def _row(o: Outcome) -> tuple[str, ...]:
     e = o.entry
     expected = e.expect.verdict
     verdict = o.verdict if not expected or expected == o.verdict else f"{o.verdict} (want {expected})"
-    return (e.name, o.dims, e.claim, verdict, rate_text(o.error), e.expect.describe(), str(o.regions),
+    return (e.name, o.dims, e.claim, verdict, rate_text(o.error, e.claim), e.expect.describe(), str(o.regions),
             f"{o.seconds:.1f}s", "PASS" if o.passed else "FAIL")
 
 
@@ -100,7 +114,9 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                    "upper_exact": digits(o.error.upper, 30), "method": o.error.method}
     return {
         "name": o.entry.name, "path": str(o.entry.path), "claim": o.entry.claim, "verdict": o.verdict,
-        "expected_verdict": o.entry.expect.verdict, "criteria": o.entry.expect.describe(), "error_rate": err,
+        "expected_verdict": o.entry.expect.verdict, "criteria": o.entry.expect.describe(),
+        # the median task's measure is its mean squared error, never an error rate
+        "error_rate": None if _regression(o.entry.claim) else err, "mse": err if _regression(o.entry.claim) else None,
         "regions": o.regions, "seconds": round(o.seconds, 3), "sha256": o.sha256, "passed": o.passed,
         "interrupted": o.interrupted,
         "failures": [{"criterion": f.criterion, "detail": f.detail} for f in o.failures],
@@ -108,7 +124,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
 
 
 def _summary(o: Outcome) -> str:
-    return (f"verdict {o.verdict}; error rate {rate_text(o.error)}; criteria {o.entry.expect.describe()}; "
+    measure = "" if _regression(o.entry.claim) else "error rate "
+    return (f"verdict {o.verdict}; {measure}{rate_text(o.error, o.entry.claim)}; criteria {o.entry.expect.describe()}; "
             f"{o.regions} regions; {o.seconds:.1f} s")
 
 
@@ -144,7 +161,7 @@ def run_ci(args: argparse.Namespace, io: Io) -> int:
     entries = manifest.entries
     widths[0] = max(widths[0], *(len(e.name) for e in entries))
     widths[2] = max(widths[2], *(len(e.claim) for e in entries))
-    widths[3], widths[4] = 21, 26
+    widths[3], widths[4] = 21, max(26, len(COLUMNS[4]))
     widths[5] = max(widths[5], *(len(e.expect.describe()) for e in entries))
     widths[7] = 6
     quiet = io.verbosity < 0

@@ -102,7 +102,7 @@ def run_export(args: argparse.Namespace, io: Io) -> int:
     if args.vnnlib:
         prepare_folder(Path(args.vnnlib), "--vnnlib")
     weights = load_weights(Path(args.model))
-    claim = claim_from_name(args.claim, weights.seq_len, where=args.model)
+    claim = claim_from_name(args.claim, weights.seq_len, where=args.model, outputs=int(weights.w_oh.shape[0]))
     shape = f"M_{{{weights.hidden_size},{weights.seq_len}}}"
     if args.onnx:
         import onnx

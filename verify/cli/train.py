@@ -1,4 +1,4 @@
-"""`verify train [--task TASK]`: train an AlgZoo classification RNN with AlgZoo's recipe, save it with a model card, optionally check it.
+"""`verify train [--task TASK]`: train an AlgZoo RNN (any task; median: a ScalarRNN on squared error) with AlgZoo's recipe, save it with a model card, optionally check it.
 
 Exit codes: 0 trained (and, with --check, proved), 1 refuted, 3 unknown, 2 bad input.
 """
@@ -32,7 +32,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--seq-len", type=int, required=True, metavar="N", help="sequence length n (>= 2)")
     p.add_argument("--task", choices=sorted(CLAIM_NAMES), default=DEFAULT_CLAIM,
                    help="the task, one of the claims (default 2nd-argmax; argmedian needs an odd --seq-len, "
-                        "argoutlier at least 3)")
+                        "argoutlier at least 3; median trains a one-output ScalarRNN with squared error)")
+    p.add_argument("--eps", metavar="E", default=None,
+                   help="median with --check: the tolerance checked and recorded in the card (default 1/10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the initial weights and the data")
     p.add_argument("--sequences", type=count_arg, default=1 << 20, metavar="K",
                    help="training sequences (steps = K / batch size; default 2^20)")
@@ -71,6 +73,8 @@ def run_train(args: argparse.Namespace, io: Io) -> int:
         batch_size=args.batch_size, eval_samples=args.eval_samples, task=args.task,
     )
     config.validate()
+    if args.eps is not None and not config.regression:
+        raise InputError(f"--eps belongs to the median task, not to {config.task}")
     enabled = args.progress if args.progress is not None else io.stderr.isatty()
     bar = _Bar(bool(enabled), io, f"train {config.task} M_{{{config.hidden_size},{config.seq_len}}}")
     try:
@@ -78,15 +82,48 @@ def run_train(args: argparse.Namespace, io: Io) -> int:
     finally:
         bar.close()
     card = save(result, out)
-    acc = card["sampled_accuracy"]
     io.out(f"wrote {out} (sha256 {card['sha256'][:12]}) and {card_path(out)}")
     io.out(f"  {config.task} M_{{{config.hidden_size},{config.seq_len}}}, {card['n_params']} params, seed {config.seed}: "
            f"{config.steps} steps x {config.batch_size} in {result.seconds:.1f} s, final loss {result.final_loss:.4g}")
-    io.out(f"  sampled accuracy {acc['value']:.6f} +- {acc['standard_error']:.2g} (1 s.e., ESTIMATE from "
-           f"{acc['samples']:,} samples, {result.evaluation.samples_per_second:,.0f} samples/s)")
+    if "sampled_mse" in card:
+        mse = card["sampled_mse"]
+        io.out(f"  sampled MSE {mse['value']:.6g} +- {mse['standard_error']:.2g}, RMSE {mse['rmse']:.4g} (1 s.e., "
+               f"ESTIMATE from {mse['samples']:,} samples, {result.evaluation.samples_per_second:,.0f} samples/s)")
+    else:
+        acc = card["sampled_accuracy"]
+        io.out(f"  sampled accuracy {acc['value']:.6f} +- {acc['standard_error']:.2g} (1 s.e., ESTIMATE from "
+               f"{acc['samples']:,} samples, {result.evaluation.samples_per_second:,.0f} samples/s)")
     if not args.check:
         return ExitCode.PROVED
+    if config.regression:
+        return _check_regression_and_record(out, card, io, config.task, getattr(args, "eps", None))
     return _check_and_record(out, card, io, config.task)
+
+
+def _check_regression_and_record(out: Path, card: dict[str, Any], io: Io, task: str, eps_text: str | None) -> int:
+    """The exact median check of the saved file; its verdict, worst case and MSE go into the card."""
+    from verify.check.regression import check_regression
+    from verify.check.regions import Budget
+    from verify.cli.tasks import parse_eps, regression_options
+    from verify.formats import load_weights
+    from verify.render.regression import regression_report, regression_summary_lines
+
+    weights = load_weights(out)
+    eps = None if eps_text is None else parse_eps(eps_text)
+    options = regression_options(out, weights, task, seq_len=card["seq_len"], eps=eps, budget=Budget(), timeout_ms=None)
+    report = regression_report(check_regression(weights, options))
+    card["eps"] = report["claim"]["eps"]
+    card["expected_verdict"] = report["verdict"]
+    card["worst_case"] = None if report["worst_case"] is None else report["worst_case"]["exact"]
+    mse = report["mse"]
+    card["exact_mse"] = None if mse is None else mse["exact"]
+    card["exact_mse_bounds"] = None if mse is None else [mse["lower_exact"], mse["upper_exact"]]
+    card["exact_rmse"] = None if report["rmse"] is None else report["rmse"]["exact"]
+    card["regions"] = len(report["regions"])
+    card_path(out).write_text(json.dumps(card, indent=2) + "\n")
+    for line in regression_summary_lines(report):
+        io.out(line)
+    return exit_code_for(report["verdict"])
 
 
 def _check_and_record(out: Path, card: dict[str, Any], io: Io, task: str) -> int:

@@ -10,6 +10,11 @@ Tasks (AlgZoo's definitions; the prediction is always torch.argmax's first maxim
   argmax      position of the largest input (k = 1)
   argmedian   position of the median, n odd (k-th order claim, k = (n + 1) / 2)
   argoutlier  argmax_i |x_i - mean(x)|, first index on ties (as torch.argmax)
+  median      regression: the one output y(x) against the median (mean of the two middle values
+              for even n), judged by |y - median| <= eps * max_i |x_i| (verify.check.regression)
+
+A claim's `kind` says which: "classification" claims need one logit per input, the regression
+claim one output (AlgZoo's ScalarRNN, whose sequence length is not in its weights).
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ def _kth_targets(x: np.ndarray, k: int) -> np.ndarray:
 class KthArgmaxClaim:
     """"The first maximal logit is at the position of the k-th largest input" (k=2: AlgZoo's task)."""
 
+    kind = "classification"
+
     k: int = 2
 
     @property
@@ -117,6 +124,8 @@ class KthArgmaxClaim:
 class ArgmedianClaim:
     """"The first maximal logit is at the position of the median input" (n odd): the k-th order
     claim with k = (n + 1) / 2, which depends on the sequence length, hence its own class."""
+
+    kind = "classification"
 
     @property
     def name(self) -> str:
@@ -177,6 +186,8 @@ class ArgoutlierClaim:
     the mean than every other x_j, on the side s (s = sign of x_t - mean), the answer is t. The
     2n cones (t, s) cover R^n up to the measure-zero ties |x_t - m| = |x_j - m|. For n = 2 every
     input is such a tie (both inputs are equally far from their mean), so n >= 3."""
+
+    kind = "classification"
 
     @property
     def name(self) -> str:
@@ -242,15 +253,119 @@ class ArgoutlierClaim:
         return np.abs(values - values.mean(axis=1, keepdims=True)).argmax(axis=1)
 
 
-Claim = Union[KthArgmaxClaim, ArgmedianClaim, ArgoutlierClaim]
+@dataclass(frozen=True)
+class MedianPiece:
+    """An open order cone on which the median is one fixed linear form `median . x`."""
 
-CLAIMS: dict[str, Callable[[], Claim]] = {
+    label: str
+    median: Vector
+    constraints: tuple[Constraint, ...]
+
+
+def _middle_pieces(n: int) -> list[MedianPiece]:
+    """One piece per choice of the middle coordinate(s) and of the set above them.
+
+    Odd n: x_a > x_m > x_b for a above, b below (median x_m). Even n: x_a > x_h > x_l > x_b
+    (median (x_h + x_l) / 2). Fewer pieces than the n! full orders, and together they cover R^n
+    up to the measure-zero ties."""
+    half = Fraction(1, 2)
+    result = []
+    if n % 2 == 1:
+        for m in range(n):
+            others = [j for j in range(n) if j != m]
+            for above in itertools.combinations(others, n // 2):
+                below = [j for j in others if j not in above]
+                constraints = [Constraint(sub(unit(n, a), unit(n, m)), Op.GT) for a in above]
+                constraints += [Constraint(sub(unit(n, m), unit(n, b)), Op.GT) for b in below]
+                label = f"median x{m}" + (f", above {{{','.join(f'x{a}' for a in above)}}}" if above else "")
+                result.append(MedianPiece(label, unit(n, m), tuple(constraints)))
+        return result
+    for high, low in itertools.permutations(range(n), 2):
+        others = [j for j in range(n) if j not in (high, low)]
+        for above in itertools.combinations(others, n // 2 - 1):
+            below = [j for j in others if j not in above]
+            constraints = [Constraint(sub(unit(n, a), unit(n, high)), Op.GT) for a in above]
+            constraints.append(Constraint(sub(unit(n, high), unit(n, low)), Op.GT))
+            constraints += [Constraint(sub(unit(n, low), unit(n, b)), Op.GT) for b in below]
+            label = f"median (x{high}+x{low})/2" + (f", above {{{','.join(f'x{a}' for a in above)}}}" if above else "")
+            median = tuple(half * (a + b) for a, b in zip(unit(n, high), unit(n, low)))
+            result.append(MedianPiece(label, median, tuple(constraints)))
+    return result
+
+
+@dataclass(frozen=True)
+class MedianClaim:
+    """AlgZoo's median task, a regression: "|y(x) - median(x)| <= eps * max_i |x_i| for every x".
+
+    y is the model's one output (a ScalarRNN). Both y and the median are continuous, piecewise
+    linear and positively homogeneous, so the ratio depends on the direction of x only and its
+    supremum is attained on the cube's boundary (verify.check.regression decides it exactly)."""
+
+    kind = "regression"
+
+    @property
+    def name(self) -> str:
+        return "median"
+
+    @property
+    def k(self) -> None:
+        return None
+
+    @property
+    def task(self) -> str:
+        return "the median of the inputs (mean of the two middle values for even n)"
+
+    @property
+    def statement(self) -> str:
+        return ("for every input x in R^n, |y(x) - median(x)| <= eps * max_i |x_i| (y: the model's one output; "
+                "median: the middle value, or the mean of the two middle values for even n)")
+
+    def order_k(self, n: int) -> int | None:
+        return None
+
+    def length_problem(self, n: int) -> str | None:
+        """Why inputs of length n cannot carry the task (None: they can)."""
+        return None if n >= 2 else f"the median claim needs a sequence length of at least 2, got {n}"
+
+    def median_pieces(self, n: int) -> list[MedianPiece]:
+        problem = self.length_problem(n)
+        if problem:
+            raise ValueError(problem)
+        return _middle_pieces(n)
+
+    def median(self, x: Sequence[float | Fraction]) -> Fraction:
+        """The exact median of an exact point (a Fraction)."""
+        values = sorted(Fraction(v) for v in x)
+        n = len(values)
+        return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        """The medians of a (batch, n) array (float64): training targets and Monte Carlo labels."""
+        return np.median(np.asarray(x, dtype=np.float64), axis=1)
+
+
+Claim = Union[KthArgmaxClaim, ArgmedianClaim, ArgoutlierClaim]
+AnyClaim = Union[KthArgmaxClaim, ArgmedianClaim, ArgoutlierClaim, MedianClaim]
+
+CLAIMS: dict[str, Callable[[], AnyClaim]] = {
     "2nd-argmax": lambda: KthArgmaxClaim(2),
     "argmax": lambda: KthArgmaxClaim(1),
     "argmedian": ArgmedianClaim,
     "argoutlier": ArgoutlierClaim,
+    "median": MedianClaim,
 }
 CLAIM_NAMES: tuple[str, ...] = tuple(CLAIMS)
+REGRESSION_CLAIMS: tuple[str, ...] = ("median",)
+CLASSIFICATION_CLAIMS: tuple[str, ...] = tuple(name for name in CLAIMS if name not in REGRESSION_CLAIMS)
+
+
+def is_regression(name: str) -> bool:
+    return name in REGRESSION_CLAIMS
+
+
+def default_claim_for(outputs: int) -> str:
+    """The claim checked when none is named: median for a one-output model, else 2nd-argmax."""
+    return "median" if outputs == 1 else DEFAULT_CLAIM
 
 
 def first_argmax(values: Sequence[Fraction | float]) -> int:
@@ -261,17 +376,56 @@ def first_argmax(values: Sequence[Fraction | float]) -> int:
     return best
 
 
-def claim_from_name(name: str, n: int | None = None, *, where: str = "") -> Claim:
-    """The claim called `name`; with `n`, also check that a sequence of length n can satisfy it.
+def mismatch(name: str, outputs: int) -> str | None:
+    """Why a model with `outputs` outputs cannot carry claim `name` (None: it can)."""
+    if is_regression(name) and outputs != 1:
+        return (f"the {name} claim is a regression on one output (AlgZoo's ScalarRNN), but the model has "
+                f"{outputs} outputs, a classification model; use --claim {' | '.join(CLASSIFICATION_CLAIMS)}")
+    if not is_regression(name) and outputs == 1:
+        return (f"the model has 1 output, a regression model (AlgZoo's median ScalarRNN), but {name} is a "
+                f"classification claim with one logit per input; use --claim median")
+    return None
 
-    Raises a one-line InputError naming the valid claims, or the sequence length needed,
-    prefixed by `where` (e.g. the model's path) when given.
+
+def claim_from_name(name: str, n: int | None = None, *, where: str = "", outputs: int | None = None) -> Claim:
+    """The classification claim called `name`; with `n`, also check that a sequence of length n
+    can satisfy it, and with `outputs` (rows of linear.weight) that the model is a classifier.
+
+    Raises a one-line InputError naming the valid claims, the sequence length needed or the
+    mismatch between a regression model and a classification claim (or the reverse), prefixed
+    by `where` (e.g. the model's path) when given. The regression claim `median` is refused here
+    with one line: commands that check it call `regression_claim_from_name`.
     """
     prefix = f"{where}: " if where else ""
     if name not in CLAIMS:
         raise InputError(f"{prefix}unknown claim {name!r}; valid claims: {', '.join(CLAIM_NAMES)}")
+    problem = mismatch(name, outputs) if outputs is not None else None
+    if problem:
+        raise InputError(f"{prefix}{problem}")
+    if is_regression(name):
+        raise InputError(f"{prefix}the {name} claim is a regression; this command checks only the classification "
+                         f"claims ({', '.join(CLASSIFICATION_CLAIMS)}); use verify check / verify ci")
     claim = CLAIMS[name]()
     problem = claim.length_problem(n) if n is not None else None
     if problem:
         raise InputError(f"{prefix}{problem}")
-    return claim
+    return claim  # type: ignore[return-value]
+
+
+def regression_claim_from_name(name: str, *, outputs: int | None = None, seq_len: int | None = None,
+                               where: str = "") -> MedianClaim:
+    """The regression claim `name` for a model with `outputs` outputs read at length `seq_len`.
+
+    One-line InputError if `name` is no regression claim, the model is a classification model,
+    or the length cannot carry the task."""
+    prefix = f"{where}: " if where else ""
+    if name not in CLAIMS:
+        raise InputError(f"{prefix}unknown claim {name!r}; valid claims: {', '.join(CLAIM_NAMES)}")
+    problem = mismatch(name, outputs) if outputs is not None else None
+    if problem is None and not is_regression(name):
+        problem = f"{name} is a classification claim, not a regression"
+    if problem is None and seq_len is not None:
+        problem = MedianClaim().length_problem(seq_len)
+    if problem:
+        raise InputError(f"{prefix}{problem}")
+    return MedianClaim()

@@ -1,5 +1,8 @@
-"""Train an AlgZoo classification RNN (any task of the claim registry) with AlgZoo's recipe,
-reproducibly on the CPU, and save it with a model card that names the task.
+"""Train an AlgZoo RNN for any task of the claim registry with AlgZoo's recipe, reproducibly on
+the CPU, and save it with a model card that names the task.
+
+The median task is a regression: a ScalarRNN (the same RNN, `nn.Linear(d, 1)`) trained with
+squared error on the median, AlgZoo's loss for it; its card records the sampled MSE and RMSE.
 
 The recipe (AlgZoo's published facts): bias-free ReLU `nn.RNN` + bias-free `nn.Linear`
 (`verify.formats.torch_model.SecondArgmaxRNN`, the same module the checker re-runs counterexamples on),
@@ -29,7 +32,7 @@ from typing import Any, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
-from verify.core.claim import DEFAULT_CLAIM, Claim, claim_from_name
+from verify.core.claim import DEFAULT_CLAIM, AnyClaim, claim_from_name, is_regression, regression_claim_from_name
 from verify.core.errors import InputError
 from verify.formats.torch_model import SecondArgmaxRNN
 from verify.core.weights import EXPECTED_NAMES, W_HH, W_HI, W_OH
@@ -52,14 +55,25 @@ class TrainConfig:
     weight_decay: float = 0.001
     warmup_fraction: float = 0.05
     final_lr_factor: float = 0.01
-    task: str = DEFAULT_CLAIM  # a classification claim of the registry (AlgZoo's 2nd argmax by default)
+    task: str = DEFAULT_CLAIM  # a claim of the registry (AlgZoo's 2nd argmax by default; median: a regression)
     eval_samples: int = 1 << 20
     eval_seed: int = 1_000_003  # a stream apart from the training batches
 
     @property
-    def claim(self) -> Claim:
+    def claim(self) -> AnyClaim:
         """The task's claim (one line InputError for an unknown task or a length it cannot have)."""
+        if is_regression(self.task):
+            return regression_claim_from_name(self.task, seq_len=self.seq_len, where=f"--task {self.task}")
         return claim_from_name(self.task, self.seq_len, where=f"--task {self.task}")
+
+    @property
+    def regression(self) -> bool:
+        return is_regression(self.task)
+
+    @property
+    def outputs(self) -> int:
+        """Rows of `linear.weight`: one per input (classification), or one (the median ScalarRNN)."""
+        return 1 if self.regression else self.seq_len
 
     @property
     def learning_rate(self) -> float:
@@ -99,12 +113,31 @@ def lr_factor(step: int, config: TrainConfig) -> float:
 
 
 @dataclass(frozen=True)
+class SampledMse:
+    """Monte Carlo mean squared error of a regression model on Gaussian inputs (an ESTIMATE)."""
+
+    samples: int
+    mse: float
+    standard_error: float
+    seconds: float
+    seed: int
+
+    @property
+    def rmse(self) -> float:
+        return math.sqrt(self.mse)
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
 class TrainResult:
     config: TrainConfig
     state_dict: dict[str, torch.Tensor]  # exactly AlgZoo's three float32 tensors
     final_loss: float  # mean loss over the last ~1% of steps
     seconds: float
-    evaluation: SampleEstimate
+    evaluation: SampleEstimate | SampledMse  # accuracy (classification) or MSE (median)
 
 
 @contextlib.contextmanager
@@ -126,7 +159,39 @@ def reproducible_torch() -> Iterator[None]:
 def initial_module(config: TrainConfig) -> SecondArgmaxRNN:
     """PyTorch's default initialisation, drawn from the seed (inside `reproducible_torch`)."""
     torch.manual_seed(config.seed)
-    return SecondArgmaxRNN(config.hidden_size, config.seq_len)
+    return SecondArgmaxRNN(config.hidden_size, config.outputs)
+
+
+def median_targets(x: torch.Tensor) -> torch.Tensor:
+    """The median of each row (the mean of the two middle values for an even length), float32."""
+    ordered = torch.sort(x, dim=1).values
+    n = x.shape[1]
+    return ordered[:, n // 2] if n % 2 else (ordered[:, n // 2 - 1] + ordered[:, n // 2]) / 2
+
+
+def loss_of(module: torch.nn.Module, x: torch.Tensor, config: TrainConfig, claim: AnyClaim) -> torch.Tensor:
+    """AlgZoo's loss: squared error on the median (regression), else cross-entropy on the target position."""
+    if config.regression:
+        return F.mse_loss(module(x)[:, 0], median_targets(x))
+    return F.cross_entropy(module(x), claim_targets(x, claim))  # type: ignore[arg-type]
+
+
+@torch.no_grad()
+def sample_module_mse(module: torch.nn.Module, n: int, samples: int, *, seed: int, batch_size: int = 1 << 16) -> SampledMse:
+    """Mean squared error of the float32 module against the median, on seeded Gaussian inputs."""
+    generator = torch.Generator().manual_seed(seed)
+    total, total_sq, done = 0.0, 0.0, 0
+    start = time.perf_counter()
+    while done < samples:
+        size = min(batch_size, samples - done)
+        x = torch.randn(size, n, generator=generator, dtype=torch.float32)
+        squared = (module(x)[:, 0].double() - median_targets(x).double()) ** 2
+        total += float(squared.sum())
+        total_sq += float((squared ** 2).sum())
+        done += size
+    mean = total / done
+    spread = math.sqrt(max(0.0, total_sq / done - mean * mean) / done)
+    return SampledMse(done, mean, spread, time.perf_counter() - start, seed)
 
 
 def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | None = None) -> TrainResult:
@@ -144,7 +209,7 @@ def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | N
         recent: list[float] = []
         for step in range(config.steps):
             x = torch.randn(config.batch_size, config.seq_len, generator=data, dtype=torch.float32)
-            loss = F.cross_entropy(module(x), claim_targets(x, claim))
+            loss = loss_of(module, x, config, claim)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -162,9 +227,13 @@ def train(config: TrainConfig, *, on_step: Callable[[int, int, float], None] | N
             W_HH: module.rnn.weight_hh_l0.detach().clone().contiguous(),
             W_OH: module.linear.weight.detach().clone().contiguous(),
         }
-        evaluation = sample_module_error_rate(
-            module, config.seq_len, config.eval_samples, seed=config.eval_seed, claim=claim
-        )
+        if config.regression:
+            evaluation: SampleEstimate | SampledMse = sample_module_mse(
+                module, config.seq_len, config.eval_samples, seed=config.eval_seed)
+        else:
+            evaluation = sample_module_error_rate(
+                module, config.seq_len, config.eval_samples, seed=config.eval_seed, claim=claim  # type: ignore[arg-type]
+            )
     return TrainResult(
         config=config,
         state_dict=state,
@@ -207,20 +276,21 @@ def command_line(c: TrainConfig, path: Path) -> str:
 def model_card(result: TrainResult, path: Path, sha256: str) -> dict[str, Any]:
     """The JSON card written beside the weights: how they were made and how well they sample."""
     c, ev = result.config, result.evaluation
-    d, n = c.hidden_size, c.seq_len
+    d, n, k = c.hidden_size, c.seq_len, c.outputs
     return {
         "name": path.stem,
         "provenance": f"trained by `{command_line(c, path)}` (AlgZoo recipe, CPU)",
-        "architecture": f"bias-free ReLU nn.RNN(input_size=1, hidden_size={d}) + bias-free nn.Linear({d}, {n})",
+        "architecture": f"bias-free ReLU nn.RNN(input_size=1, hidden_size={d}) + bias-free nn.Linear({d}, {k})"
+        + (f" (ScalarRNN, read at sequence length {n})" if c.regression else ""),
         "hidden_size": d,
         "seq_len": n,
-        "n_params": d + d * d + n * d,
-        "tensors": {W_HI: [d, 1], W_HH: [d, d], W_OH: [n, d]},
+        "n_params": d + d * d + k * d,
+        "tensors": {W_HI: [d, 1], W_HH: [d, d], W_OH: [k, d]},
         "claim": c.claim.name,
         "task": c.task,
         "recipe": {
             "task": f"{c.claim.task}, {n} i.i.d. standard normal inputs",
-            "loss": "softmax cross-entropy",
+            "loss": "squared error (MSE) on the median" if c.regression else "softmax cross-entropy",
             "optimizer": "AdamW",
             "weight_decay": c.weight_decay,
             "learning_rate": c.learning_rate,
@@ -237,17 +307,21 @@ def model_card(result: TrainResult, path: Path, sha256: str) -> dict[str, Any]:
         "sequences": c.sequences,
         "final_training_loss": result.final_loss,
         "training_seconds": round(result.seconds, 3),
-        "sampled_accuracy": {
-            "value": 1 - ev.rate,
-            "standard_error": ev.standard_error,
-            "samples": ev.samples,
-            "errors": ev.errors,
-            "seed": ev.seed,
-            "method": "monte-carlo estimate on the float32 model (1 s.e. binomial)",
-        },
+        **_sampled(ev),
         "sha256": sha256,
         "library_versions": library_versions(),
     }
+
+
+def _sampled(ev: SampleEstimate | SampledMse) -> dict[str, Any]:
+    """The card's sampled quality: accuracy (classification) or MSE and RMSE (median), both estimates."""
+    if isinstance(ev, SampledMse):
+        return {"sampled_mse": {"value": ev.mse, "standard_error": ev.standard_error, "rmse": ev.rmse,
+                                "samples": ev.samples, "seed": ev.seed,
+                                "method": "monte-carlo estimate on the float32 model (1 s.e.)"}}
+    return {"sampled_accuracy": {"value": 1 - ev.rate, "standard_error": ev.standard_error, "samples": ev.samples,
+                                 "errors": ev.errors, "seed": ev.seed,
+                                 "method": "monte-carlo estimate on the float32 model (1 s.e. binomial)"}}
 
 
 def card_path(model_path: Path) -> Path:

@@ -1,4 +1,8 @@
-"""Load an AlgZoo-format state dict safely and check it describes a bias-free 2nd-argmax RNN.
+"""Load an AlgZoo-format state dict safely and check it describes a bias-free one-layer ReLU RNN.
+
+`linear.weight` is n x d for the classification tasks (one logit per input) or 1 x d for AlgZoo's
+median ScalarRNN (one output; its sequence length is not in the weights, see
+verify.check.regression). Which claim fits which is decided by `verify.core.claim.mismatch`.
 
 Only `torch.load(..., weights_only=True)` is used, so a pickle that carries code is refused
 rather than run. Every problem becomes an `InputError` whose message is a single line.
@@ -69,7 +73,7 @@ def _read_state_dict(path: Path) -> object:
 
 
 def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: str = "") -> ModelWeights:
-    """Validate a state dict (names, shapes, dtype, finiteness, no biases) and return its weights."""
+    """Validate a state dict (names, shapes, dtype, finiteness, no biases) and return its weights (n x d or 1 x d output)."""
     import torch
 
     if not isinstance(state, dict):
@@ -122,15 +126,8 @@ def weights_from_state_dict(state: object, *, path: str = "<memory>", sha256: st
     n = w_oh.shape[0]
     if w_oh.shape[1] != d:
         raise InputError(f"{path}: {W_OH} has shape {tuple(w_oh.shape)}; expected (n, {d})")
-    if n == 1:
-        raise InputError(
-            f"{path}: {W_OH} has 1 output: a regression model (AlgZoo's median ScalarRNN), but the claims "
-            f"(2nd-argmax, argmax, argmedian, argoutlier) are classifications with one logit per input"
-        )
-    if n < 2:
-        raise InputError(
-            f"{path}: {W_OH} has {n} output(s); the 2nd-argmax claim needs a sequence length of at least 2"
-        )
+    if n == 0:
+        raise InputError(f"{path}: {W_OH} has 0 outputs; expected one logit per input (n, {d}) or one output (1, {d})")
     for name, array in ((W_HI, w_hi), (W_HH, w_hh), (W_OH, w_oh)):
         if not np.all(np.isfinite(array)):
             bad = "NaN" if np.any(np.isnan(array)) else "Inf"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from verify.check.pipeline import CheckResult
+from verify.check.regression import RegressionResult
 from verify.core.errors import InputError
 from verify.render.json_report import dumps
 from verify.render.html import render_html
@@ -136,3 +137,32 @@ def write_report_dir(result: CheckResult, report: dict[str, Any], folder: Path) 
     write_text(markdown, render_markdown(report, PICTURE if pictures else None), "--report")
     write_text(html, render_html(report, png), "--report")
     return written + [markdown, html] + pictures
+
+
+def write_regression_report_dir(report: dict[str, Any], folder: Path, result: RegressionResult | None = None) -> list[Path]:
+    """report.json, report.md, report.html of a regression (median) check and, given the result with
+    n = 2 or 3, partition.png / .svg (the ratio |y - median| / max|x_i| by direction); stale pictures
+    from an earlier run in the same folder are removed."""
+    from verify.render.regression import regression_html, regression_markdown
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale(folder)
+    except OSError as exc:
+        raise InputError(f"--report {folder}: cannot write ({_reason(exc)})") from None
+    written = [folder / "report.json", folder / "report.md", folder / "report.html"]
+    write_text(written[0], dumps(report), "--report")
+    pictures: list[Path] = []
+    png = None
+    if result is not None and result.seq_len in (2, 3):
+        from verify.render.picture_regression import draw_regression_picture
+
+        pictures = [folder / PICTURE, folder / PICTURE_SVG]
+        try:
+            draw_regression_picture(result, *pictures)
+            png = pictures[0].read_bytes()
+        except OSError as exc:
+            raise InputError(f"--report {folder / PICTURE}: cannot write ({_reason(exc)})") from None
+    write_text(written[1], regression_markdown(report, PICTURE if pictures else None), "--report")
+    write_text(written[2], regression_html(report, png), "--report")
+    return written + pictures

@@ -119,7 +119,7 @@ def _point(values: Sequence[str]) -> str:
 
 def _summary(report: dict[str, Any], picture_png: bytes | None) -> list[str]:
     model, claim = report["model"], report["claim"]
-    out = [f"<h1>Proof report: <code>{escape(model['path'])}</code></h1>", "<h2>Summary</h2>"]
+    out = [f"<h1>Proof report ({escape(claim['name'])}): <code>{escape(model['path'])}</code></h1>", "<h2>Summary</h2>"]
     if report.get("interrupted"):
         out.append(f"<p><strong>INTERRUPTED</strong> ({escape(report['stop_reason'])}): this report is partial; "
                    "nothing was proved.</p>")
@@ -294,7 +294,7 @@ def render_html(report: dict[str, Any], picture_png: bytes | None = None) -> str
     """report.html; `picture_png` (the partition picture's bytes) is inlined when given."""
     body = _summary(report, picture_png) + _coverage(report) + _misclassified(report) + _counterexamples(report)
     body += _weights(report) + _regions(report)
-    title = escape(f"Proof report: {report['model']['path']}")
+    title = escape(f"Proof report ({report['claim']['name']}): {report['model']['path']}")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{title}</title><style>{STYLE}</style></head><body>\n" + "\n".join(body)
             + f"\n<script>{SCRIPT}</script>\n</body></html>\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from verify.render.rate import error_rate_words
+from verify.render.regression import is_regression_report, mse_words, worst_words
 
 SUITE_NAME = "relu-verify"
 
@@ -32,12 +33,18 @@ class JunitCase:
 
 
 def error_rate_text(report: dict[str, Any]) -> str:
+    """The error rate, or for a regression (median) report its worst case and MSE."""
+    if is_regression_report(report):
+        return f"worst case {worst_words(report)}, eps {report['claim']['eps']}; MSE {mse_words(report)}"
     return f"error rate {error_rate_words(report)}"
 
 
 def counterexample_text(cex: dict[str, Any]) -> str:
     x = ", ".join(repr(v) for v in cex["x_float32"])
     confirmed = "float32-confirmed" if cex["float32_confirmed"] else "NOT reproduced in float32"
+    if "ratio_exact" in cex:  # a regression counterexample: the exact maximizer of |y - median| / max|x_i|
+        return (f"x = ({x}) -> |y - median| / max|x_i| = {cex['ratio_exact']} exactly, {cex['ratio_float32']:.6g} "
+                f"in float32, region {cex['region']}, {confirmed}")
     where = " (on a boundary, measure zero)" if cex.get("measure_zero") else ""
     return (f"x = ({x}) -> predicted {cex['predicted']}, expected {cex['expected']}, "
             f"region {cex['region']}, {confirmed}{where}")

@@ -63,7 +63,7 @@ def certainty_words(report: dict[str, Any]) -> str:
 
 def _summary(report: dict[str, Any], picture: str | None) -> list[str]:
     model, claim = report["model"], report["claim"]
-    lines = [f"# Proof report: {model['path']}", "", "## Summary", ""]
+    lines = [f"# Proof report ({claim['name']}): {model['path']}", "", "## Summary", ""]
     if report.get("interrupted"):
         lines += [f"**INTERRUPTED** ({report['stop_reason']}): this report is partial; nothing was proved.", ""]
     lines += [f"**Verdict: {report['verdict'].upper()}** — {report['verdict_reason']}.", "",

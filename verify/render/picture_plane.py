@@ -300,7 +300,7 @@ def partition_figure(result: CheckResult) -> Any:
     _table(fig.add_subplot(grid[1, :]), rows, len(result.regions))
     rate = error_rate_words(error_rate_fields(result), compact=True)
     status = "" if result.search.complete else f" (search incomplete: {len(result.regions)} regions found)"
-    fig.suptitle(f"{Path(result.weights.path).name}: {result.verdict.word}{status}, error rate {rate}\n"
+    fig.suptitle(f"{Path(result.weights.path).name} ({result.claim.name}): {result.verdict.word}{status}, error rate {rate}\n"
                  "The (x0, x1) input plane: each wedge is a region (id Rk, pattern in the table), coloured by outcome",
                  fontsize=12)
     return fig

@@ -225,7 +225,8 @@ def sphere_figure(result: CheckResult) -> Any:
         _draw_disc(ax, result, sign, edges, red_edges)
     rate = error_rate_words(error_rate_fields(result), compact=True)
     status = "" if result.search.complete else " (search incomplete)"
-    fig.suptitle(f"{Path(result.weights.path).name}: {result.verdict.word}{status}, {len(result.regions)} regions, "
+    fig.suptitle(f"{Path(result.weights.path).name} ({result.claim.name}): {result.verdict.word}{status}, "
+                 f"{len(result.regions)} regions, "
                  f"error rate {rate}", fontsize=13)
     _legend(fig, result)
     fig.text(0.5, 0.02, CAPTION, ha="center", va="bottom", fontsize=10, wrap=True)
