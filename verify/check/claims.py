@@ -35,6 +35,41 @@ class Verdict(IntEnum):
         return self.name.lower()
 
 
+class _DeferredPoint:
+    """A cone's witness not asked of Z3 yet: the refuted region's open queries, replayed in a
+    fresh solver on first read (`_WitnessReplay`). Pickling (--jobs, Dask) sends the point."""
+
+    __slots__ = ("replay", "key", "fallback")
+
+    def __init__(self, replay: "_WitnessReplay", key: tuple[int, int], fallback: tuple[Fraction, ...]) -> None:
+        self.replay, self.key, self.fallback = replay, key, fallback
+
+    def resolve(self) -> tuple[Fraction, ...]:
+        point = self.replay.point(self.key)
+        return point if point is not None else self.fallback
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Fraction, ...]]]:
+        return tuple, (self.resolve(),)
+
+
+class _WitnessSlot:
+    """`Cone.witness`: a point, or a `_DeferredPoint` resolved (once, then kept) when first read.
+
+    A data descriptor, so the frozen dataclass's constructor, equality, `replace` and the
+    checkpoint encoder all see a plain point; only what is never read is never computed."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> tuple[Fraction, ...]:
+        if obj is None:
+            raise AttributeError("witness")  # no default value for the dataclass field
+        value = obj.__dict__["witness"]
+        if isinstance(value, _DeferredPoint):
+            value = obj.__dict__["witness"] = value.resolve()
+        return value
+
+    def __set__(self, obj: object, value: "tuple[Fraction, ...] | _DeferredPoint") -> None:
+        obj.__dict__["witness"] = value
+
+
 @dataclass(frozen=True)
 class Cone:
     """A region's sub-cone on which the prediction is the constant `predicted` (open constraints)."""
@@ -45,7 +80,7 @@ class Cone:
     predicted: int
     tied: bool  # the maximal logit is shared, identically, with another index on this cone
     constraints: tuple[Constraint, ...]
-    witness: tuple[Fraction, ...]  # an exact interior point found by Z3
+    witness: tuple[Fraction, ...] = _WitnessSlot()  # type: ignore[assignment]  # an exact interior point found by Z3
 
     @property
     def correct(self) -> bool:
@@ -251,11 +286,14 @@ def check_region(
         solver.pop()
         settle(combined)
         none_violated = combined is Answer.UNSAT
-    # The open queries of a refuted region (each piece's interior, the prediction splits) go to a
-    # solver of the region's own, in the pieces' order: Z3's points, which become counterexample
-    # witnesses, then depend on this region alone, not on what the worker's solver did before.
+    # Without geometry (past GEOMETRY_MAX_N inputs) the open queries of a refuted region (each
+    # piece's interior, the prediction splits) go to a solver of the region's own, in the pieces'
+    # order: Z3's points, which become counterexample witnesses, then depend on this region alone.
+    # With geometry, every answer comes from the worker's solver and those same queries are
+    # replayed in a fresh solver only when a witness is read (`_WitnessReplay`): same points.
     points: ExactSolver | None = None
     replayed = 0  # pieces whose interior query `points` has seen
+    replay: _WitnessReplay | None = None
 
     def open_query(constraints: Sequence[Constraint]) -> tuple[Answer, tuple[Fraction, ...] | None]:
         assert points is not None
@@ -276,10 +314,7 @@ def check_region(
         while replayed <= upto and not result.stopped:
             piece, inside, _ = pieces[replayed]
             answer, found = open_query(list(piece.constraints))
-            if base is None:
-                answers.append((answer, found))
-            elif answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (inside is not None):
-                raise ValueError(f"region {region.pattern_text} [{piece.label}]: Z3 and geometry disagree")
+            answers.append((answer, found))
             replayed += 1
         return found
 
@@ -303,8 +338,6 @@ def check_region(
             interior_point = _point(found)
         else:
             record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
-            if points is not None:
-                catch_up(index)
             if inside is None:
                 continue  # the piece misses the region
             interior_point = _witness(inside)
@@ -325,28 +358,39 @@ def check_region(
                           interior_point), inside)
             continue
         # A violation point exists (a proven counterexample); now split the piece by prediction.
+        first_split = not refuted
         refuted = True
-        if points is None:
-            points = ExactSolver(n, stats, limits=limits)
-            points.add_all(open_region)
-            found = catch_up(index)
-            if beats is None and found is not None:
-                interior_point = found
+        predictions = [(p, split) for p in range(n) if (split := _prediction_constraints(region.logits, p)) is not None]
+        if base is not None:
+            if replay is None:
+                replay = _WitnessReplay(n, limits.timeout_ms, open_region, [list(pc.constraints) for pc, _, _ in pieces])
+            replay.split(index, [(p, order + extra) for p, (extra, _) in predictions])
         found_open_violation = False
-        for p in range(n):
-            prediction = _prediction_constraints(region.logits, p)
-            if prediction is None:
-                continue
-            extra, tied = prediction
+        for p, (extra, tied) in predictions:
             cone = open_region + order + extra
-            answer, point = open_query(order + extra)
+            if base is None:
+                answer, point = open_query(order + extra)
+            else:
+                answer = ask(order + extra, closed=False)
             record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
+            grown = grow(inside, extra) if inside is not None else None
+            if base is not None and answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (grown is not None):
+                raise ValueError(f"region {region.pattern_text} [{piece.label}] argmax=x{p}: Z3 and geometry disagree")
             if answer is Answer.SAT:
-                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)),
-                         grow(inside, extra) if inside is not None else None)
+                if base is None:
+                    witness: tuple[Fraction, ...] | _DeferredPoint = _point(point)
+                else:
+                    assert replay is not None and grown is not None
+                    witness = _DeferredPoint(replay, (index, p), _witness(grown))
+                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), witness), grown)  # type: ignore[arg-type]
                 if p != piece.target:
                     found_open_violation = True
         if not found_open_violation:
+            if beats is None and first_split:  # the previous design's point: Z3's, of the piece's interior
+                if replay is not None:
+                    interior_point = replay.point((index, -1)) or interior_point
+                elif answers[index][1] is not None:
+                    interior_point = answers[index][1]
             point = interior_point if beats is None else _boundary_point(region, claim, piece.label, stats, limits)
             if point is None:  # the fresh solver could not re-derive it: the region stays undecided
                 result.undecided = True
@@ -358,6 +402,53 @@ def check_region(
     elif result.undecided:
         result.verdict = Verdict.UNKNOWN
     return result
+
+
+class _WitnessReplay:
+    """Z3's points for the cones of one refuted region, computed on first demand.
+
+    The previous design asked a fresh solver of the region's own, in this order: every piece's
+    interior (from the first refuted piece on, each piece before its splits), then each refuted
+    piece's prediction splits. Z3's models depend only on the calls made in their context, so
+    the same calls in a fresh solver give the same points, whenever they are made. Only the
+    points are taken from here: every answer that decides the result came from the worker's
+    solver. A query left unknown (an interrupt) gives no point, and the cone keeps an exact
+    interior point of its own geometry instead.
+    """
+
+    def __init__(self, n: int, timeout_ms: int | None, open_region: Sequence[Constraint],
+                 pieces: Sequence[Sequence[Constraint]]) -> None:
+        self.n = n
+        self.timeout_ms = timeout_ms
+        self.open_region = list(open_region)
+        self.pieces = [list(p) for p in pieces]
+        self.splits: dict[int, list[tuple[int, list[Constraint]]]] = {}
+        self._points: dict[tuple[int, int], tuple[Fraction, ...]] | None = None
+
+    def split(self, index: int, queries: Sequence[tuple[int, list[Constraint]]]) -> None:
+        """Piece `index` is refuted: its prediction queries, (p, constraints), in order."""
+        self.splits[index] = list(queries)
+
+    def point(self, key: tuple[int, int]) -> tuple[Fraction, ...] | None:
+        """The point of (piece, predicted index), or (piece, -1) for the piece's interior."""
+        if self._points is None:
+            self._points = self._run()
+        return self._points.get(key)
+
+    def _run(self) -> dict[tuple[int, int], tuple[Fraction, ...]]:
+        # its own statistics: these checks decide nothing (the run's answers are all in)
+        solver = ExactSolver(self.n, SolverStats(), limits=QueryLimits(timeout_ms=self.timeout_ms))
+        solver.add_all(self.open_region)
+        points: dict[tuple[int, int], tuple[Fraction, ...]] = {}
+        for index, piece in enumerate(self.pieces[: max(self.splits) + 1] if self.splits else []):
+            asked = [(-1, piece)] + [(p, q) for p, q in self.splits.get(index, [])]
+            for p, constraints in asked:
+                solver.push()
+                solver.add_all(constraints)
+                if solver.check() is Answer.SAT:
+                    points[(index, p)] = solver.model_point()
+                solver.pop()
+        return points
 
 
 def _hints_violation(cone: GrowingCone, beats: Sequence[Constraint] | None) -> bool:
