@@ -2,19 +2,19 @@
 
 Rays, normals and deepest points are exact. A ray is normalised so that its largest coordinate
 in absolute value is +-1, which keeps it rational and makes equal directions compare equal.
-For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in interval arithmetic.
+For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in Arb's ball arithmetic.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
-from mpmath import iv, mpf
+from mpmath import mpf
 
 from verify.core.linear import Constraint, Vector, dot
 from verify.geometry.lp import LPResult, float_basis, maximize
-from verify.geometry.measure import EXACT_ANGLE, Measure, from_interval, interval, working_precision
+from verify.geometry.measure import EXACT_ANGLE, Measure, ball, ball_precision, from_ball, interval_of_ball, working_precision
 
 
 def normalize_ray(r: Sequence[Fraction]) -> Vector:
@@ -140,16 +140,21 @@ def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fra
     return normalize_ray(result.point[:n])
 
 
+def _angle_ball(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> Any:
+    """Arb ball of the counter-clockwise angle from r1 to r2, in (0, 2*pi) (inside `ball_precision()`)."""
+    from flint import arb
+
+    turn, along = cross2(r1, r2), dot(r1, r2)
+    if turn == 0 and along < 0:
+        return arb.pi()
+    angle = arb.atan2(ball(turn), ball(along))
+    return angle + 2 * arb.pi() if turn < 0 else angle
+
+
 def angle_between(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the counter-clockwise angle from r1 to r2, in (0, 2*pi)."""
-    turn, along = cross2(r1, r2), dot(r1, r2)
-    with working_precision():
-        if turn == 0 and along < 0:
-            return iv.pi
-        angle = iv.atan2(interval(turn), interval(along))
-        if turn < 0:
-            angle = angle + 2 * iv.pi
-        return angle
+    with working_precision(), ball_precision():
+        return interval_of_ball(_angle_ball(r1, r2))
 
 
 def ray_angle(r: Sequence[Fraction]) -> object:
@@ -159,8 +164,10 @@ def ray_angle(r: Sequence[Fraction]) -> object:
 
 def cone_measure_2d(constraints: Sequence[Constraint]) -> Measure:
     """The Gaussian measure of an open cone in the plane: its angle / 2 pi, rigorously enclosed."""
+    from flint import arb
+
     rays = extreme_rays_2d(constraints)
     if not rays:
         return Measure(mpf(1), mpf(1), EXACT_ANGLE)
-    with working_precision():
-        return from_interval(angle_between(rays[0], rays[1]) / (2 * iv.pi), EXACT_ANGLE)
+    with ball_precision():
+        return from_ball(_angle_ball(rays[0], rays[1]) / (2 * arb.pi()), EXACT_ANGLE)

@@ -15,7 +15,7 @@ part inside L^⊥, whose dimension is the rank r = n - dim L:
   (geometry/orthant.py);
 - r >= 6: `cone_measure_nd` returns None (no certified method here).
 
-Angles are evaluated in mpmath's interval arithmetic from exact dot products and Gram
+Angles are evaluated in Arb's ball arithmetic (python-flint) from exact dot products and Gram
 determinants, so lower and upper bounds provably contain the true value.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
 from mpmath import iv, mpf
 
@@ -32,8 +32,8 @@ from verify.geometry.integer_cone import GrowingCone, idot
 from verify.geometry.lp import rank, solve  # noqa: F401 - rank is re-exported
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
-from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, from_interval, interval,
-                                     method_for, working_precision)
+from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, ball, ball_precision,
+                                     from_ball, interval_of_ball, method_for, working_precision)
 
 MAX_CERTIFIED_RANK = 5  # geometry/orthant.py certifies simplicial cones up to rank 5
 
@@ -236,15 +236,17 @@ def extreme_rays(constraints: Sequence[Constraint], n: int) -> list[Vector] | No
 # -- measures ---------------------------------------------------------------------------------
 
 
-def _iv_sqrt(value: Fraction) -> object:
-    return iv.sqrt(interval(value))
+def _wedge_ball(s1: "_Scaled", s2: "_Scaled") -> Any:
+    """Arb ball of the angle between two independent vectors: atan2(sqrt(Gram), dot), in (0, pi)."""
+    from flint import arb
+
+    return arb.atan2(ball(_sgram([s1, s2])).sqrt(), ball(_sdot(s1, s2)))
 
 
 def wedge_angle(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the angle between two independent vectors, in (0, pi)."""
-    s1, s2 = _Scaled(r1), _Scaled(r2)
-    with working_precision():
-        return iv.atan2(_iv_sqrt(_sgram([s1, s2])), interval(_sdot(s1, s2)))
+    with working_precision(), ball_precision():
+        return interval_of_ball(_wedge_ball(_Scaled(r1), _Scaled(r2)))
 
 
 class _Scaled:
@@ -321,6 +323,16 @@ def cyclic_order(geometry: ConeGeometry) -> list[Vector]:
     return [rays[i] for i in order]
 
 
+def _interior_ball(su: "_Scaled", sv: "_Scaled", sw: "_Scaled") -> Any:
+    """Arb ball of the spherical polygon's angle at v (see `interior_angle`)."""
+    from flint import arb
+
+    vv = _sdot(sv, sv)
+    y = ball(vv * _sgram([sv, su, sw])).sqrt()  # |v| * |det(v, u, w)|, one square root
+    x = ball(vv * _sdot(su, sw) - _sdot(su, sv) * _sdot(sv, sw))
+    return arb.atan2(y, x)
+
+
 def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fraction]) -> object:
     """Interval enclosure of the spherical polygon's angle at vertex v between the arcs to u and w.
 
@@ -328,22 +340,26 @@ def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fra
     atan2(|v| * |det(v, u, w)|, |v|^2 (u . w) - (u . v)(v . w)), with |det| = sqrt(Gram(v, u, w))
     so that the same formula holds for a rank-3 cone inside a higher-dimensional space.
     """
-    su, sv, sw = _Scaled(u), _Scaled(v), _Scaled(w)
-    vv = _sdot(sv, sv)
-    with working_precision():
-        y = _iv_sqrt(vv) * _iv_sqrt(_sgram([sv, su, sw]))
-        x = interval(vv * _sdot(su, sw) - _sdot(su, sv) * _sdot(sv, sw))
-        return iv.atan2(y, x)
+    with working_precision(), ball_precision():
+        return interval_of_ball(_interior_ball(_Scaled(u), _Scaled(v), _Scaled(w)))
+
+
+def _girard_ball(polygon: Sequence[Sequence[Fraction]]) -> Any:
+    """Arb ball of a convex spherical polygon's area (call inside `ball_precision()`)."""
+    from flint import arb
+
+    scaled = [_Scaled(r) for r in polygon]
+    k = len(scaled)
+    total = arb(0)
+    for i in range(k):
+        total += _interior_ball(scaled[i - 1], scaled[i], scaled[(i + 1) % k])
+    return total - (k - 2) * arb.pi()
 
 
 def girard_area(polygon: Sequence[Sequence[Fraction]]) -> object:
     """Interval enclosure of a convex spherical polygon's area: sum of angles - (k - 2) pi."""
-    k = len(polygon)
-    with working_precision():
-        total = iv.mpf(0)
-        for i in range(k):
-            total += interior_angle(polygon[i - 1], polygon[i], polygon[(i + 1) % k])
-        return total - (k - 2) * iv.pi
+    with working_precision(), ball_precision():
+        return interval_of_ball(_girard_ball(polygon))
 
 
 def geometry_measure(geometry: ConeGeometry) -> Measure | None:
@@ -360,11 +376,14 @@ def geometry_measure(geometry: ConeGeometry) -> Measure | None:
             return Measure(mpf(1), mpf(1), method)
         if r == 1:
             return Measure(mpf(1) / 2, mpf(1) / 2, method)
-        if r == 2:
-            r1, r2 = geometry.rays
-            return from_interval(wedge_angle(r1, r2) / (2 * iv.pi), method)
-        if r == 3:
-            return from_interval(girard_area(cyclic_order(geometry)) / (4 * iv.pi), method)
+        if r in (2, 3):
+            from flint import arb
+
+            with ball_precision():
+                if r == 2:
+                    r1, r2 = geometry.rays
+                    return from_ball(_wedge_ball(_Scaled(r1), _Scaled(r2)) / (2 * arb.pi()), method)
+                return from_ball(_girard_ball(cyclic_order(geometry)) / (4 * arb.pi()), method)
     return None
 
 
