@@ -39,10 +39,12 @@ class _DeferredPoint:
     """A cone's witness not asked of Z3 yet: the refuted region's open queries, replayed in a
     fresh solver on first read (`_WitnessReplay`). Pickling (--jobs, Dask) sends the point."""
 
-    __slots__ = ("replay", "key", "fallback")
+    __slots__ = ("replay", "key", "fallback", "signs")
 
-    def __init__(self, replay: "_WitnessReplay", key: tuple[int, int], fallback: tuple[Fraction, ...]) -> None:
-        self.replay, self.key, self.fallback = replay, key, fallback
+    def __init__(self, replay: "_WitnessReplay", key: tuple[int, int], grown: GrowingCone) -> None:
+        self.replay, self.key = replay, key
+        self.fallback = _witness(grown)
+        self.signs = _orthant(grown)
 
     def resolve(self) -> tuple[Fraction, ...]:
         point = self.replay.point(self.key)
@@ -68,6 +70,29 @@ class _WitnessSlot:
 
     def __set__(self, obj: object, value: "tuple[Fraction, ...] | _DeferredPoint") -> None:
         obj.__dict__["witness"] = value
+
+
+def _orthant(cone: GrowingCone) -> tuple[int, ...] | None:
+    """The sign (+1 or -1) of each coordinate on the open cone, when every interior point shares
+    them (each coordinate keeps one sign on the extreme rays and there is no lineality)."""
+    if cone.lineality:
+        return None
+    signs = []
+    for i in range(cone.n):
+        if all(r[i] >= 0 for r in cone.rays):
+            signs.append(1)
+        elif all(r[i] <= 0 for r in cone.rays):
+            signs.append(-1)
+        else:
+            return None
+    return tuple(signs)
+
+
+def witness_signs(cone: "Cone") -> tuple[int, ...] | None:
+    """The signs of the cone's witness coordinates when exact geometry already knows them, without
+    computing a deferred witness (a coordinate's sign is fixed on the whole open cone); else None."""
+    value = cone.__dict__.get("witness")
+    return value.signs if isinstance(value, _DeferredPoint) else None
 
 
 @dataclass(frozen=True)
@@ -218,9 +243,19 @@ def check_region(
         closed_facets = [Constraint(a, Op.GE) for a in result.geometry.facets]
     else:
         closed_facets = [Constraint(c.positive_normal(), Op.GE) for c in closed_region]
-    open_facets = [c.strict() for c in closed_facets]
     if solver is None:
         solver = ExactSolver(n, stats, limits=limits)
+    # Every query of the region runs in one solver scope that holds its closed facets, asserted
+    # once. Open queries ask the closure too: their other constraints are strict (an open set),
+    # and an open set meets a full-dimensional convex cone exactly when it meets its interior.
+    scoped = False
+
+    def enter_scope() -> None:
+        nonlocal scoped
+        if not scoped:
+            solver.push()
+            solver.add_all(closed_facets)
+            scoped = True
 
     def record(name: str, constraints: list[Constraint], any_of: list[Constraint] | None, closed: bool,
                answer: Answer) -> None:
@@ -250,11 +285,12 @@ def check_region(
             on_query()
 
     def ask(constraints: list[Constraint], any_of: list[Constraint] | None = None, *, closed: bool) -> Answer:
-        """One Z3 query on the region (its closure, or its interior): the answer only."""
+        """One Z3 query on the region (its closure, or its interior; see above): the answer only."""
         if result.stopped:
             return Answer.UNKNOWN
+        enter_scope()
         solver.push()
-        solver.add_all((closed_facets if closed else open_facets) + constraints)
+        solver.add_all(constraints)
         if any_of is not None:
             solver.add_any(any_of)
         answer = solver.check()
@@ -279,8 +315,8 @@ def check_region(
     met = [(inside, beats) for _, inside, beats in pieces if inside is not None]
     none_violated = False
     if base is not None and groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
+        enter_scope()
         solver.push()
-        solver.add_all(closed_facets)
         solver.add_any_of_all(groups)
         combined = solver.check()
         solver.pop()
@@ -368,20 +404,25 @@ def check_region(
         found_open_violation = False
         for p, (extra, tied) in predictions:
             cone = open_region + order + extra
+            grown = grow(inside, extra) if inside is not None else None
             if base is None:
                 answer, point = open_query(order + extra)
             else:
-                answer = ask(order + extra, closed=False)
+                # which predictions split the piece is exact geometry, as which pieces meet the
+                # region (the violation itself is Z3's answer above); --cross-check asks Z3 too
+                answer = Answer.SAT if grown is not None else Answer.UNSAT
+                if region.cross_check:
+                    asked = ask(order + extra, closed=False)
+                    if asked is not Answer.UNKNOWN and asked is not answer:
+                        raise ValueError(f"region {region.pattern_text} [{piece.label}] argmax=x{p}: "
+                                         f"Z3 says {asked.value}, geometry {answer.value}")
             record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
-            grown = grow(inside, extra) if inside is not None else None
-            if base is not None and answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (grown is not None):
-                raise ValueError(f"region {region.pattern_text} [{piece.label}] argmax=x{p}: Z3 and geometry disagree")
             if answer is Answer.SAT:
                 if base is None:
                     witness: tuple[Fraction, ...] | _DeferredPoint = _point(point)
                 else:
                     assert replay is not None and grown is not None
-                    witness = _DeferredPoint(replay, (index, p), _witness(grown))
+                    witness = _DeferredPoint(replay, (index, p), grown)
                 add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), witness), grown)  # type: ignore[arg-type]
                 if p != piece.target:
                     found_open_violation = True
@@ -397,6 +438,8 @@ def check_region(
                 result.note = result.note or "solver unknown (boundary witness)"
                 continue
             result.boundary_violations.append(Violation(region.index, piece.label, piece.target, point))
+    if scoped:
+        solver.pop()
     if refuted:
         result.verdict = Verdict.REFUTED
     elif result.undecided:

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.check.claims import Cone
+from verify.check.claims import Cone, witness_signs
 from verify.check.regions import Pattern
 from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.formats.torch_model import Float32Model
@@ -52,8 +52,13 @@ class Counterexample:
 
 
 def interior_point(cone: Cone, n: int) -> tuple[Fraction, ...]:
-    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better."""
-    point = deepest_point(cone.constraints, n, cone.witness)
+    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better.
+
+    The LP starts from the box corner with the signs of Z3's witness; where the cone's geometry
+    fixes those signs, they are read from it and a deferred witness is not computed."""
+    signs = witness_signs(cone)
+    start = tuple(Fraction(v) for v in signs) if signs is not None else cone.witness
+    point = deepest_point(cone.constraints, n, start)
     if point is not None and all(c.strict().holds(point) for c in cone.constraints):
         return point
     return normalize_ray(cone.witness)

@@ -65,6 +65,8 @@ class Region:
     d: int
     # the closed cone grown along the search path (None when Z3 alone decided the search)
     cone: GrowingCone | None = field(default=None, compare=False, repr=False)
+    # found under --cross-check: what exact geometry decides about this region, Z3 re-decides
+    cross_check: bool = field(default=False, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -410,7 +412,8 @@ class RegionSearch:
         pattern: Pattern = tuple(tuple(bits[s * d : (s + 1) * d]) for s in range(n))
         constraints = tuple(c for c in self._constraints if c is not None)
         region = Region(index=self.state.regions, pattern=pattern, constraints=constraints, logits=logits, d=d,
-                        cone=self._cones[-1] if self._use_geometry else None)
+                        cone=self._cones[-1] if self._use_geometry else None,
+                        cross_check=self._use_geometry and self._use_z3)
         self.state.regions += 1
         return region
 
