@@ -7,12 +7,14 @@ For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in Arb's bal
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any, Sequence
 
 from mpmath import mpf
 
 from verify.core.linear import Constraint, Vector, dot
+from verify.geometry.integer_cone import idot, integer_direction
 from verify.geometry.lp import LPResult, float_basis, maximize
 from verify.geometry.measure import EXACT_ANGLE, Measure, ball, ball_precision, from_ball, interval_of_ball, working_precision
 
@@ -86,7 +88,18 @@ def unit_normals(constraints: Sequence[Constraint]) -> list[Vector]:
     With these, a . x is the slack of x in units that float32 rounding respects: moving x by
     at most e in every coordinate changes a . x by at most e.
     """
-    return [tuple(v / sum(abs(w) for w in a) for v in a) for a in normals(constraints)]
+    # the same unit normals as normals(...) / L1 (a positive rescaling changes neither the
+    # direction nor a / |a|_1), from coprime integers: one exact division per coordinate
+    seen: dict[tuple[int, ...], None] = {}
+    for c in constraints:
+        a = integer_direction(c.positive_normal())
+        if any(a):
+            seen.setdefault(a, None)
+    units = []
+    for a in seen:
+        l1 = sum(abs(v) for v in a)
+        units.append(tuple(Fraction(v, l1) for v in a))
+    return units
 
 
 def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> Fraction | None:
@@ -95,11 +108,18 @@ def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -
     Rounding such an x to float32 moves each coordinate by at most 2^-24, hence each a . x by
     at most 2^-24: a slack above that keeps the rounded point strictly inside the cone.
     """
-    units = unit_normals(constraints)
-    if not units:
+    # a . x / (|a|_1 max |x_i|) does not change when a or x is scaled: integers, one division each
+    normals_int = [a for a in (integer_direction(c.positive_normal()) for c in constraints) if any(a)]
+    if not normals_int:
         return None
-    scaled = normalize_ray(x)
-    return min(dot(a, scaled) for a in units)
+    den = 1
+    for v in x:
+        den = den * v.denominator // math.gcd(den, v.denominator)
+    xs = [int(v * den) for v in x]
+    top = max(abs(v) for v in xs)
+    if top == 0:
+        raise ValueError("zero vector is not a ray")
+    return min(Fraction(idot(a, xs), sum(abs(w) for w in a) * top) for a in normals_int)
 
 
 def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fraction]) -> Vector | None:
