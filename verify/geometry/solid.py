@@ -32,7 +32,7 @@ from verify.geometry.integer_cone import GrowingCone, idot
 from verify.geometry.lp import rank, solve  # noqa: F401 - rank is re-exported
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
-from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, ball, ball_precision,
+from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, ball_precision,
                                      from_ball, interval_of_ball, method_for, working_precision)
 
 MAX_CERTIFIED_RANK = 5  # geometry/orthant.py certifies simplicial cones up to rank 5
@@ -236,17 +236,18 @@ def extreme_rays(constraints: Sequence[Constraint], n: int) -> list[Vector] | No
 # -- measures ---------------------------------------------------------------------------------
 
 
-def _wedge_ball(s1: "_Scaled", s2: "_Scaled") -> Any:
-    """Arb ball of the angle between two independent vectors: atan2(sqrt(Gram), dot), in (0, pi)."""
+def _wedge_ball(a: Sequence[int], b: Sequence[int]) -> Any:
+    """Arb ball of the angle between two independent integer vectors: atan2(sqrt(Gram), dot), in
+    (0, pi). Integers suffice: atan2 does not change when both arguments scale by one factor > 0."""
     from flint import arb
 
-    return arb.atan2(ball(_sgram([s1, s2])).sqrt(), ball(_sdot(s1, s2)))
+    return arb.atan2(arb(_int_det([[idot(a, a), idot(a, b)], [idot(b, a), idot(b, b)]])).sqrt(), arb(idot(a, b)))
 
 
 def wedge_angle(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the angle between two independent vectors, in (0, pi)."""
     with working_precision(), ball_precision():
-        return interval_of_ball(_wedge_ball(_Scaled(r1), _Scaled(r2)))
+        return interval_of_ball(_wedge_ball(_Scaled(r1).ints, _Scaled(r2).ints))
 
 
 class _Scaled:
@@ -261,19 +262,6 @@ class _Scaled:
                 den = den * x.denominator // math.gcd(den, x.denominator)
         self.ints = tuple(x.numerator * (den // x.denominator) for x in v)
         self.den = den
-
-
-def _sdot(a: _Scaled, b: _Scaled) -> Fraction:
-    return Fraction(idot(a.ints, b.ints), a.den * b.den)
-
-
-def _sgram(vectors: Sequence[_Scaled]) -> Fraction:
-    """gram_det of the vectors, exactly (the same rational), from one integer determinant."""
-    m = [[idot(a.ints, b.ints) for b in vectors] for a in vectors]
-    scale = 1
-    for v in vectors:
-        scale *= v.den * v.den
-    return Fraction(_int_det(m), scale)
 
 
 def _int_det(m: list[list[int]]) -> int:
@@ -323,14 +311,17 @@ def cyclic_order(geometry: ConeGeometry) -> list[Vector]:
     return [rays[i] for i in order]
 
 
-def _interior_ball(su: "_Scaled", sv: "_Scaled", sw: "_Scaled") -> Any:
-    """Arb ball of the spherical polygon's angle at v (see `interior_angle`)."""
+def _interior_ball(u: Sequence[int], v: Sequence[int], w: Sequence[int]) -> Any:
+    """Arb ball of the spherical polygon's angle at v (see `interior_angle`), from integer vectors:
+    both arguments of atan2 are homogeneous in each of u, v, w with the same degrees, so scaling
+    a vector by a positive factor scales both alike and leaves the angle unchanged."""
     from flint import arb
 
-    vv = _sdot(sv, sv)
-    y = ball(vv * _sgram([sv, su, sw])).sqrt()  # |v| * |det(v, u, w)|, one square root
-    x = ball(vv * _sdot(su, sw) - _sdot(su, sv) * _sdot(sv, sw))
-    return arb.atan2(y, x)
+    vv, uu, ww = idot(v, v), idot(u, u), idot(w, w)
+    uv, vw, uw = idot(u, v), idot(v, w), idot(u, w)
+    gram = _int_det([[vv, uv, vw], [uv, uu, uw], [vw, uw, ww]])
+    y = arb(vv * gram).sqrt()  # |v| * |det(v, u, w)|, one square root
+    return arb.atan2(y, arb(vv * uw - uv * vw))
 
 
 def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fraction]) -> object:
@@ -341,14 +332,14 @@ def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fra
     so that the same formula holds for a rank-3 cone inside a higher-dimensional space.
     """
     with working_precision(), ball_precision():
-        return interval_of_ball(_interior_ball(_Scaled(u), _Scaled(v), _Scaled(w)))
+        return interval_of_ball(_interior_ball(_Scaled(u).ints, _Scaled(v).ints, _Scaled(w).ints))
 
 
 def _girard_ball(polygon: Sequence[Sequence[Fraction]]) -> Any:
     """Arb ball of a convex spherical polygon's area (call inside `ball_precision()`)."""
     from flint import arb
 
-    scaled = [_Scaled(r) for r in polygon]
+    scaled = [_Scaled(r).ints for r in polygon]
     k = len(scaled)
     total = arb(0)
     for i in range(k):
@@ -382,7 +373,7 @@ def geometry_measure(geometry: ConeGeometry) -> Measure | None:
             with ball_precision():
                 if r == 2:
                     r1, r2 = geometry.rays
-                    return from_ball(_wedge_ball(_Scaled(r1), _Scaled(r2)) / (2 * arb.pi()), method)
+                    return from_ball(_wedge_ball(_Scaled(r1).ints, _Scaled(r2).ints) / (2 * arb.pi()), method)
                 return from_ball(_girard_ball(cyclic_order(geometry)) / (4 * arb.pi()), method)
     return None
 
