@@ -245,6 +245,7 @@ def check_region(
         closed_facets = [Constraint(c.positive_normal(), Op.GE) for c in closed_region]
     if solver is None:
         solver = ExactSolver(n, stats, limits=limits)
+    solver.read_models = False  # the worker's solver gives answers; points come from fresh solvers
     # Every query of the region runs in one solver scope that holds its closed facets, asserted
     # once. Open queries ask the closure too: their other constraints are strict (an open set),
     # and an open set meets a full-dimensional convex cone exactly when it meets its interior.
@@ -254,7 +255,7 @@ def check_region(
         nonlocal scoped
         if not scoped:
             solver.push()
-            solver.add_all(closed_facets)
+            solver.add_all(closed_facets, answers_only=True)
             scoped = True
 
     def record(name: str, constraints: list[Constraint], any_of: list[Constraint] | None, closed: bool,
@@ -290,9 +291,7 @@ def check_region(
             return Answer.UNKNOWN
         enter_scope()
         solver.push()
-        solver.add_all(constraints)
-        if any_of is not None:
-            solver.add_any(any_of)
+        solver.add_all(constraints, any_of, answers_only=True)
         answer = solver.check()
         solver.pop()
         settle(answer)
@@ -488,8 +487,9 @@ class _WitnessReplay:
             for p, constraints in asked:
                 solver.push()
                 solver.add_all(constraints)
-                if solver.check() is Answer.SAT:
-                    points[(index, p)] = solver.model_point()
+                point = solver.point_check()
+                if point is not None:
+                    points[(index, p)] = point
                 solver.pop()
         return points
 
