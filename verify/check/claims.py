@@ -304,9 +304,12 @@ def check_region(
         result.grown.append(grown)
 
     pieces: list[tuple[ClaimPiece, GrowingCone | None, list[Constraint] | None]] = []
+    terms: dict[int, list[Constraint] | None] = {}  # by target: pieces share targets
     for piece in claim.pieces(n):
         inside = grow(base, piece.constraints) if base is not None else None
-        pieces.append((piece, inside, _violation_terms(region.logits, piece.target)))
+        if piece.target not in terms:
+            terms[piece.target] = _violation_terms(region.logits, piece.target)
+        pieces.append((piece, inside, terms[piece.target]))
     # Every piece at once: the closure meets no violation of any piece that meets the region.
     # Asked only when no ray of a piece's closed cone hints at a violation (a hint picks which
     # queries to ask; only Z3's answers decide).

@@ -196,7 +196,11 @@ def _finish(normals: Sequence[Vector], raw_rays: Sequence[Vector], lineality: li
 
 
 def _fractions(v: Sequence[int]) -> Vector:
-    return normalize_ray(tuple(Fraction(x) for x in v))
+    """normalize_ray of an integer vector (largest |coordinate| 1), one exact quotient per entry."""
+    scale = max(abs(x) for x in v)
+    if scale == 0:
+        raise ValueError("zero vector is not a ray")
+    return tuple(Fraction(x, scale) for x in v)
 
 
 def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
