@@ -45,14 +45,20 @@ def extreme_rays_2d(constraints: Sequence[Constraint]) -> list[Vector]:
 
     Returns [] for the whole plane and two opposite rays for a half-plane.
     """
-    ns = normals(constraints)
+    # the normals as coprime integers (same directions, same order as normals(...)): integer tests
+    seen: dict[tuple[int, ...], None] = {}
+    for c in constraints:
+        a_int = integer_direction(c.positive_normal())
+        if any(a_int):
+            seen.setdefault(a_int, None)
+    ns = list(seen)
     if not ns:
         return []
     candidates: dict[Vector, None] = {}
     for a in ns:
         for r in ((-a[1], a[0]), (a[1], -a[0])):
-            if all(dot(b, r) >= 0 for b in ns):
-                candidates.setdefault(normalize_ray(r), None)
+            if all(b[0] * r[0] + b[1] * r[1] >= 0 for b in ns):
+                candidates.setdefault(_ray_of(r), None)
     rays = list(candidates)
     if len(rays) != 2:
         raise ValueError(f"a 2-D cone with non-empty interior has 2 boundary rays, found {len(rays)}")
@@ -62,6 +68,12 @@ def extreme_rays_2d(constraints: Sequence[Constraint]) -> list[Vector]:
         inside = ns[0]
         return [r1, r2] if cross2(r1, inside) > 0 else [r2, r1]
     return [r1, r2] if turn > 0 else [r2, r1]
+
+
+def _ray_of(r: Sequence[int]) -> Vector:
+    """normalize_ray of an integer vector: largest |coordinate| 1, one exact quotient per entry."""
+    scale = max(abs(v) for v in r)
+    return tuple(Fraction(v, scale) for v in r)
 
 
 def ray_in_closed_cone(ray: Sequence[Fraction], constraints: Sequence[Constraint]) -> bool:
