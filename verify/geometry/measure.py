@@ -3,8 +3,8 @@
 The standard normal law is rotation invariant, so the mass of a cone is its solid angle
 over that of the sphere: for n = 2 an angle over 2*pi. Angles are computed in Arb's ball
 arithmetic (python-flint, C speed, at BALL_BITS) from exact rational dot products and Gram
-determinants, and each ball's exact ends become a `Measure`, so every measure comes with a
-lower and an upper bound that provably contain the true value; sums are exact.
+determinants, and each ball's ends, rounded outward to WORKING_DPS, become a `Measure`, so every
+measure comes with a lower and an upper bound that provably contain the true value; sums are exact.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from fractions import Fraction
 from typing import Any, Iterable, Iterator
 
 from mpmath import iv, mp, mpf
-from mpmath.libmp import from_man_exp, mpf_add, mpf_shift, mpf_sub
+from mpmath.libmp import dps_to_prec, from_man_exp, mpf_add, mpf_shift, mpf_sub, round_ceiling, round_floor
 
 WORKING_DPS = 60  # decimal digits carried by the interval arithmetic (203 bits)
-BALL_BITS = 256  # bits carried by Arb's balls for angles: more than WORKING_DPS, so no wider
+WORKING_PREC = dps_to_prec(WORKING_DPS)  # the same in bits (203)
+BALL_BITS = 256  # bits carried by Arb's balls for angles: more than WORKING_PREC, so no wider
 
 EXACT_ANGLE = "exact-angle"  # n = 2: an angle / 2 pi
 EXACT_SOLID_ANGLE = "exact-solid-angle"  # n = 3: a solid angle / 4 pi (Girard)
@@ -86,7 +87,8 @@ def ball(value: Fraction) -> Any:
 
 
 def ball_ends(value: Any) -> tuple[mpf, mpf]:
-    """The exact ends mid - rad and mid + rad of an Arb ball, as mpmath numbers (no rounding)."""
+    """The ends mid - rad and mid + rad of an Arb ball, rounded outward (down, up) to the working
+    precision: numbers of the same size as before Arb (203 bits), still enclosing the ball."""
     if not value.is_finite():
         raise ValueError("an unbounded ball has no ends")
     mid_man, mid_exp = value.mid().man_exp()
@@ -96,11 +98,13 @@ def ball_ends(value: Any) -> tuple[mpf, mpf]:
     exp = min(mid_exp, rad_exp)
     mid = mid_man << (mid_exp - exp)
     rad = rad_man << (rad_exp - exp)
-    return mp.make_mpf(from_man_exp(mid - rad, exp)), mp.make_mpf(from_man_exp(mid + rad, exp))
+    prec = WORKING_PREC
+    return (mp.make_mpf(from_man_exp(mid - rad, exp, prec, round_floor)),
+            mp.make_mpf(from_man_exp(mid + rad, exp, prec, round_ceiling)))
 
 
 def from_ball(value: Any, method: str) -> Measure:
-    """The Measure whose lower and upper bounds are the ball's exact ends."""
+    """The Measure whose lower and upper bounds are the ball's ends (`ball_ends`)."""
     lower, upper = ball_ends(value)
     return Measure(lower, upper, method)
 
