@@ -195,6 +195,8 @@ class SubtreeRegions:
                         if type(error).__name__ != "KilledWorker":
                             raise error  # the subtree's own failure, as the sequential search would raise it
                         died = True  # its workers kept dying past Dask's allowed failures: left undecided
+                    elif future.status in ("pending", "lost"):  # finished, then its worker died: Dask redoes it
+                        pending.add(future)
                 reason = self._stop_reason()
                 if client.status == "running":
                     connected_at = time.monotonic()
