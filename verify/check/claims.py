@@ -35,6 +35,66 @@ class Verdict(IntEnum):
         return self.name.lower()
 
 
+class _DeferredPoint:
+    """A cone's witness not asked of Z3 yet: the refuted region's open queries, replayed in a
+    fresh solver on first read (`_WitnessReplay`). Pickling (--jobs, Dask) sends the point."""
+
+    __slots__ = ("replay", "key", "fallback", "signs")
+
+    def __init__(self, replay: "_WitnessReplay", key: tuple[int, int], grown: GrowingCone) -> None:
+        self.replay, self.key = replay, key
+        self.fallback = _witness(grown)
+        self.signs = _orthant(grown)
+
+    def resolve(self) -> tuple[Fraction, ...]:
+        point = self.replay.point(self.key)
+        return point if point is not None else self.fallback
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Fraction, ...]]]:
+        return tuple, (self.resolve(),)
+
+
+class _WitnessSlot:
+    """`Cone.witness`: a point, or a `_DeferredPoint` resolved (once, then kept) when first read.
+
+    A data descriptor, so the frozen dataclass's constructor, equality, `replace` and the
+    checkpoint encoder all see a plain point; only what is never read is never computed."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> tuple[Fraction, ...]:
+        if obj is None:
+            raise AttributeError("witness")  # no default value for the dataclass field
+        value = obj.__dict__["witness"]
+        if isinstance(value, _DeferredPoint):
+            value = obj.__dict__["witness"] = value.resolve()
+        return value
+
+    def __set__(self, obj: object, value: "tuple[Fraction, ...] | _DeferredPoint") -> None:
+        obj.__dict__["witness"] = value
+
+
+def _orthant(cone: GrowingCone) -> tuple[int, ...] | None:
+    """The sign (+1 or -1) of each coordinate on the open cone, when every interior point shares
+    them (each coordinate keeps one sign on the extreme rays and there is no lineality)."""
+    if cone.lineality:
+        return None
+    signs = []
+    for i in range(cone.n):
+        if all(r[i] >= 0 for r in cone.rays):
+            signs.append(1)
+        elif all(r[i] <= 0 for r in cone.rays):
+            signs.append(-1)
+        else:
+            return None
+    return tuple(signs)
+
+
+def witness_signs(cone: "Cone") -> tuple[int, ...] | None:
+    """The signs of the cone's witness coordinates when exact geometry already knows them, without
+    computing a deferred witness (a coordinate's sign is fixed on the whole open cone); else None."""
+    value = cone.__dict__.get("witness")
+    return value.signs if isinstance(value, _DeferredPoint) else None
+
+
 @dataclass(frozen=True)
 class Cone:
     """A region's sub-cone on which the prediction is the constant `predicted` (open constraints)."""
@@ -45,7 +105,7 @@ class Cone:
     predicted: int
     tied: bool  # the maximal logit is shared, identically, with another index on this cone
     constraints: tuple[Constraint, ...]
-    witness: tuple[Fraction, ...]  # an exact interior point found by Z3
+    witness: tuple[Fraction, ...] = _WitnessSlot()  # type: ignore[assignment]  # an exact interior point found by Z3
 
     @property
     def correct(self) -> bool:
@@ -183,9 +243,20 @@ def check_region(
         closed_facets = [Constraint(a, Op.GE) for a in result.geometry.facets]
     else:
         closed_facets = [Constraint(c.positive_normal(), Op.GE) for c in closed_region]
-    open_facets = [c.strict() for c in closed_facets]
     if solver is None:
         solver = ExactSolver(n, stats, limits=limits)
+    solver.read_models = False  # the worker's solver gives answers; points come from fresh solvers
+    # Every query of the region runs in one solver scope that holds its closed facets, asserted
+    # once. Open queries ask the closure too: their other constraints are strict (an open set),
+    # and an open set meets a full-dimensional convex cone exactly when it meets its interior.
+    scoped = False
+
+    def enter_scope() -> None:
+        nonlocal scoped
+        if not scoped:
+            solver.push()
+            solver.add_all(closed_facets, answers_only=True)
+            scoped = True
 
     def record(name: str, constraints: list[Constraint], any_of: list[Constraint] | None, closed: bool,
                answer: Answer) -> None:
@@ -215,13 +286,12 @@ def check_region(
             on_query()
 
     def ask(constraints: list[Constraint], any_of: list[Constraint] | None = None, *, closed: bool) -> Answer:
-        """One Z3 query on the region (its closure, or its interior): the answer only."""
+        """One Z3 query on the region (its closure, or its interior; see above): the answer only."""
         if result.stopped:
             return Answer.UNKNOWN
+        enter_scope()
         solver.push()
-        solver.add_all((closed_facets if closed else open_facets) + constraints)
-        if any_of is not None:
-            solver.add_any(any_of)
+        solver.add_all(constraints, any_of, answers_only=True)
         answer = solver.check()
         solver.pop()
         settle(answer)
@@ -234,9 +304,12 @@ def check_region(
         result.grown.append(grown)
 
     pieces: list[tuple[ClaimPiece, GrowingCone | None, list[Constraint] | None]] = []
+    terms: dict[int, list[Constraint] | None] = {}  # by target: pieces share targets
     for piece in claim.pieces(n):
         inside = grow(base, piece.constraints) if base is not None else None
-        pieces.append((piece, inside, _violation_terms(region.logits, piece.target)))
+        if piece.target not in terms:
+            terms[piece.target] = _violation_terms(region.logits, piece.target)
+        pieces.append((piece, inside, terms[piece.target]))
     # Every piece at once: the closure meets no violation of any piece that meets the region.
     # Asked only when no ray of a piece's closed cone hints at a violation (a hint picks which
     # queries to ask; only Z3's answers decide).
@@ -244,18 +317,21 @@ def check_region(
     met = [(inside, beats) for _, inside, beats in pieces if inside is not None]
     none_violated = False
     if base is not None and groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
+        enter_scope()
         solver.push()
-        solver.add_all(closed_facets)
         solver.add_any_of_all(groups)
         combined = solver.check()
         solver.pop()
         settle(combined)
         none_violated = combined is Answer.UNSAT
-    # The open queries of a refuted region (each piece's interior, the prediction splits) go to a
-    # solver of the region's own, in the pieces' order: Z3's points, which become counterexample
-    # witnesses, then depend on this region alone, not on what the worker's solver did before.
+    # Without geometry (past GEOMETRY_MAX_N inputs) the open queries of a refuted region (each
+    # piece's interior, the prediction splits) go to a solver of the region's own, in the pieces'
+    # order: Z3's points, which become counterexample witnesses, then depend on this region alone.
+    # With geometry, every answer comes from the worker's solver and those same queries are
+    # replayed in a fresh solver only when a witness is read (`_WitnessReplay`): same points.
     points: ExactSolver | None = None
     replayed = 0  # pieces whose interior query `points` has seen
+    replay: _WitnessReplay | None = None
 
     def open_query(constraints: Sequence[Constraint]) -> tuple[Answer, tuple[Fraction, ...] | None]:
         assert points is not None
@@ -276,10 +352,7 @@ def check_region(
         while replayed <= upto and not result.stopped:
             piece, inside, _ = pieces[replayed]
             answer, found = open_query(list(piece.constraints))
-            if base is None:
-                answers.append((answer, found))
-            elif answer is not Answer.UNKNOWN and (answer is Answer.SAT) != (inside is not None):
-                raise ValueError(f"region {region.pattern_text} [{piece.label}]: Z3 and geometry disagree")
+            answers.append((answer, found))
             replayed += 1
         return found
 
@@ -303,8 +376,6 @@ def check_region(
             interior_point = _point(found)
         else:
             record(f"[{piece.label}] interior", order, None, False, Answer.UNSAT if inside is None else Answer.SAT)
-            if points is not None:
-                catch_up(index)
             if inside is None:
                 continue  # the piece misses the region
             interior_point = _witness(inside)
@@ -325,39 +396,105 @@ def check_region(
                           interior_point), inside)
             continue
         # A violation point exists (a proven counterexample); now split the piece by prediction.
+        first_split = not refuted
         refuted = True
-        if points is None:
-            points = ExactSolver(n, stats, limits=limits)
-            points.add_all(open_region)
-            found = catch_up(index)
-            if beats is None and found is not None:
-                interior_point = found
+        predictions = [(p, split) for p in range(n) if (split := _prediction_constraints(region.logits, p)) is not None]
+        if base is not None:
+            if replay is None:
+                replay = _WitnessReplay(n, limits.timeout_ms, open_region, [list(pc.constraints) for pc, _, _ in pieces])
+            replay.split(index, [(p, order + extra) for p, (extra, _) in predictions])
         found_open_violation = False
-        for p in range(n):
-            prediction = _prediction_constraints(region.logits, p)
-            if prediction is None:
-                continue
-            extra, tied = prediction
+        for p, (extra, tied) in predictions:
             cone = open_region + order + extra
-            answer, point = open_query(order + extra)
+            grown = grow(inside, extra) if inside is not None else None
+            if base is None:
+                answer, point = open_query(order + extra)
+            else:
+                # which predictions split the piece is exact geometry, as which pieces meet the
+                # region (the violation itself is Z3's answer above); --cross-check asks Z3 too
+                answer = Answer.SAT if grown is not None else Answer.UNSAT
+                if region.cross_check:
+                    asked = ask(order + extra, closed=False)
+                    if asked is not Answer.UNKNOWN and asked is not answer:
+                        raise ValueError(f"region {region.pattern_text} [{piece.label}] argmax=x{p}: "
+                                         f"Z3 says {asked.value}, geometry {answer.value}")
             record(f"[{piece.label}] argmax=x{p}", order + extra, None, False, answer)
             if answer is Answer.SAT:
-                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), _point(point)),
-                         grow(inside, extra) if inside is not None else None)
+                if base is None:
+                    witness: tuple[Fraction, ...] | _DeferredPoint = _point(point)
+                else:
+                    assert replay is not None and grown is not None
+                    witness = _DeferredPoint(replay, (index, p), grown)
+                add_cone(Cone(region.index, piece.label, piece.target, p, tied, tuple(cone), witness), grown)  # type: ignore[arg-type]
                 if p != piece.target:
                     found_open_violation = True
         if not found_open_violation:
+            if beats is None and first_split:  # the previous design's point: Z3's, of the piece's interior
+                if replay is not None:
+                    interior_point = replay.point((index, -1)) or interior_point
+                elif answers[index][1] is not None:
+                    interior_point = answers[index][1]
             point = interior_point if beats is None else _boundary_point(region, claim, piece.label, stats, limits)
             if point is None:  # the fresh solver could not re-derive it: the region stays undecided
                 result.undecided = True
                 result.note = result.note or "solver unknown (boundary witness)"
                 continue
             result.boundary_violations.append(Violation(region.index, piece.label, piece.target, point))
+    if scoped:
+        solver.pop()
     if refuted:
         result.verdict = Verdict.REFUTED
     elif result.undecided:
         result.verdict = Verdict.UNKNOWN
     return result
+
+
+class _WitnessReplay:
+    """Z3's points for the cones of one refuted region, computed on first demand.
+
+    The previous design asked a fresh solver of the region's own, in this order: every piece's
+    interior (from the first refuted piece on, each piece before its splits), then each refuted
+    piece's prediction splits. Z3's models depend only on the calls made in their context, so
+    the same calls in a fresh solver give the same points, whenever they are made. Only the
+    points are taken from here: every answer that decides the result came from the worker's
+    solver. A query left unknown (an interrupt) gives no point, and the cone keeps an exact
+    interior point of its own geometry instead.
+    """
+
+    def __init__(self, n: int, timeout_ms: int | None, open_region: Sequence[Constraint],
+                 pieces: Sequence[Sequence[Constraint]]) -> None:
+        self.n = n
+        self.timeout_ms = timeout_ms
+        self.open_region = list(open_region)
+        self.pieces = [list(p) for p in pieces]
+        self.splits: dict[int, list[tuple[int, list[Constraint]]]] = {}
+        self._points: dict[tuple[int, int], tuple[Fraction, ...]] | None = None
+
+    def split(self, index: int, queries: Sequence[tuple[int, list[Constraint]]]) -> None:
+        """Piece `index` is refuted: its prediction queries, (p, constraints), in order."""
+        self.splits[index] = list(queries)
+
+    def point(self, key: tuple[int, int]) -> tuple[Fraction, ...] | None:
+        """The point of (piece, predicted index), or (piece, -1) for the piece's interior."""
+        if self._points is None:
+            self._points = self._run()
+        return self._points.get(key)
+
+    def _run(self) -> dict[tuple[int, int], tuple[Fraction, ...]]:
+        # its own statistics: these checks decide nothing (the run's answers are all in)
+        solver = ExactSolver(self.n, SolverStats(), limits=QueryLimits(timeout_ms=self.timeout_ms))
+        solver.add_all(self.open_region)
+        points: dict[tuple[int, int], tuple[Fraction, ...]] = {}
+        for index, piece in enumerate(self.pieces[: max(self.splits) + 1] if self.splits else []):
+            asked = [(-1, piece)] + [(p, q) for p, q in self.splits.get(index, [])]
+            for p, constraints in asked:
+                solver.push()
+                solver.add_all(constraints)
+                point = solver.point_check()
+                if point is not None:
+                    points[(index, p)] = point
+                solver.pop()
+        return points
 
 
 def _hints_violation(cone: GrowingCone, beats: Sequence[Constraint] | None) -> bool:

@@ -11,16 +11,18 @@ be trusted at all.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 
-from verify.check.claims import Cone
+from verify.check.claims import Cone, witness_signs
 from verify.check.regions import Pattern
 from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.formats.torch_model import Float32Model
+from verify.geometry.integer_cone import idot, integer_direction
 from verify.geometry.planar import deepest_point, normalize_ray, normalized_slack
 from verify.core.linear import Constraint
 from verify.core.network import ExactRNN
@@ -52,9 +54,14 @@ class Counterexample:
 
 
 def interior_point(cone: Cone, n: int) -> tuple[Fraction, ...]:
-    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better."""
-    point = deepest_point(cone.constraints, n, cone.witness)
-    if point is not None and all(c.strict().holds(point) for c in cone.constraints):
+    """The cone's deepest point, scaled to max |x_i| = 1; Z3's witness if the LP finds nothing better.
+
+    The LP starts from the box corner with the signs of Z3's witness; where the cone's geometry
+    fixes those signs, they are read from it and a deferred witness is not computed."""
+    signs = witness_signs(cone)
+    start = tuple(Fraction(v) for v in signs) if signs is not None else cone.witness
+    point = deepest_point(cone.constraints, n, start)
+    if point is not None and _strictly_inside(point, cone.constraints):
         return point
     return normalize_ray(cone.witness)
 
@@ -72,6 +79,65 @@ class WitnessMismatch(RuntimeError):
     """A witness that the exact network contradicts: a harness bug, never a result to report."""
 
 
+class _IntegerNetwork:
+    """The network's weights over one common denominator D, for forward passes in integers.
+
+    With an input scaled to integers by L > 0, the integer pass gives each step-t pre-activation
+    times D^(t+1) L and the logits times D^(n+1) L: positive factors, so every sign, tie and
+    argmax is the exact network's, without a Fraction.
+    """
+
+    def __init__(self, network: ExactRNN) -> None:
+        weights = [*network.w_hi, *(v for row in network.w_hh for v in row), *(v for row in network.w_oh for v in row)]
+        self.den = _common_denominator(weights)
+        self.hi = [int(w * self.den) for w in network.w_hi]
+        self.hh = [[(j, int(w * self.den)) for j, w in enumerate(row) if w != 0] for row in network.w_hh]
+        self.oh = [[(j, int(w * self.den)) for j, w in enumerate(row) if w != 0] for row in network.w_oh]
+
+    def run(self, x: Sequence[Fraction]) -> tuple[list[list[int]], list[int]]:
+        """(positive multiples of the pre-activations at each step, of the logits) at x."""
+        scale_x = _common_denominator(x)
+        h = [0] * len(self.hi)
+        pres = []
+        step = 1  # D^t
+        for x_t in x:
+            xt = int(x_t * scale_x) * step
+            pre = [sum(w * h[j] for j, w in row) + a * xt for row, a in zip(self.hh, self.hi)]
+            pres.append(pre)
+            h = [v if v > 0 else 0 for v in pre]
+            step *= self.den
+        return pres, [sum(w * h[j] for j, w in row) for row in self.oh]
+
+
+_INTEGER: dict[int, tuple[ExactRNN, _IntegerNetwork]] = {}
+
+
+def _integer_network(network: ExactRNN) -> _IntegerNetwork:
+    """The integer form of `network`, built once per network object (a small cache)."""
+    known = _INTEGER.get(id(network))
+    if known is None or known[0] is not network:
+        if len(_INTEGER) > 8:
+            _INTEGER.clear()
+        known = _INTEGER[id(network)] = (network, _IntegerNetwork(network))
+    return known[1]
+
+
+def _common_denominator(values: Sequence[Fraction]) -> int:
+    den = 1
+    for v in values:
+        d = Fraction(v).denominator
+        if d != 1:
+            den = den * d // math.gcd(den, d)
+    return den
+
+
+def _strictly_inside(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> bool:
+    """Every constraint holds strictly at x (c . x > 0 or < 0), decided in integers."""
+    scale = _common_denominator(x)
+    xs = [int(v * scale) for v in x]
+    return all(idot(integer_direction(c.positive_normal()), xs) > 0 for c in constraints)
+
+
 def check_witness(x: Sequence[Fraction], network: ExactRNN, pattern: Pattern, *, predicted: int | None,
                   target: int | None = None) -> None:
     """Re-derive, in exact arithmetic and from the network alone, what the search says of `x`.
@@ -82,14 +148,14 @@ def check_witness(x: Sequence[Fraction], network: ExactRNN, pattern: Pattern, *,
     input >= 0, every inactive one's <= 0) and the prediction there is not the claim's target.
     Raises WitnessMismatch otherwise.
     """
-    pre = network.pre_activations(list(x))
+    pre, logits = _integer_network(network).run(list(x))
     if predicted is not None:
         ok_pattern = tuple(tuple(v > 0 for v in step) for step in pre) == tuple(tuple(s) for s in pattern)
     else:
         ok_pattern = all((v >= 0) if bit else (v <= 0) for step, bits in zip(pre, pattern) for v, bit in zip(step, bits))
     if not ok_pattern:
         raise WitnessMismatch(f"the witness {[str(v) for v in x]} does not have its region's activation pattern")
-    answer = first_argmax(network.logits(x))
+    answer = first_argmax(logits)
     if predicted is not None and answer != predicted:
         raise WitnessMismatch(f"the witness {[str(v) for v in x]} is predicted {answer}, its cone says {predicted}")
     if target is not None and answer == target:
@@ -128,18 +194,19 @@ def confirm(
     expected = claim.expected(x32_list)
     x32_exact = tuple(Fraction(v) for v in x32_list)
     slack = normalized_slack(x_exact, constraints)
-    left_cone = not all(c.strict().holds(x32_exact) for c in constraints)
+    left_cone = not _strictly_inside(x32_exact, constraints)
     thin = measure_zero or (slack is not None and (slack < THIN_SLACK or left_cone))
+    integer = _integer_network(network)
     return Counterexample(
         region=region,
         piece=piece,
         x_exact=tuple(x_exact),
         x_float32=x32_list,
         expected=expected,
-        predicted_exact=first_argmax(network.logits(x_exact)),
+        predicted_exact=first_argmax(integer.run(x_exact)[1]),
         predicted_float32=predicted32,
         logits_float32=tuple(float(v) for v in logits),
-        float32_confirmed=predicted32 != expected and decisive(logits, network.logits(x32_exact))
+        float32_confirmed=predicted32 != expected and decisive(logits, integer.run(x32_exact)[1])
         and claim.well_defined(x32_list),
         measure_zero=measure_zero,
         thin=thin,

@@ -262,6 +262,8 @@ class SubtreeRegions:
                         if type(error).__name__ != "KilledWorker":
                             raise error  # the subtree's own failure, as the sequential search would raise it
                         died = True  # its workers kept dying past Dask's allowed failures: left undecided
+                    elif future.status in ("pending", "lost"):  # finished, then its worker died: Dask redoes it
+                        pending.add(future)
                     else:  # cancelled: nobody here cancels a task, so the scheduler is gone
                         lost = True
                 reason = self._stop_reason()

@@ -23,14 +23,15 @@ interrupt or a spent budget stops it. Either way the search is then not `complet
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
-from verify.core.linear import Constraint, Op, Vector, is_zero
+from verify.core.linear import Constraint, Op, Vector
 from verify.core.network import ExactRNN, Matrix
-from verify.geometry.integer_cone import GrowingCone, integer_direction
+from verify.geometry.integer_cone import GrowingCone, primitive_int
 from verify.geometry.solid import default_max_rays
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats, primitive
 
@@ -70,6 +71,8 @@ class Region:
     d: int
     # the closed cone grown along the search path (None when Z3 alone decided the search)
     cone: GrowingCone | None = field(default=None, compare=False, repr=False)
+    # found under --cross-check: what exact geometry decides about this region, Z3 re-decides
+    cross_check: bool = field(default=False, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -127,11 +130,22 @@ class SearchState:
 
 
 @dataclass(frozen=True)
+class _PreActivation:
+    """A neuron's input at step t as a linear form in x: exact, as integers times D^-(t+1)
+    (D: the weights' common denominator), and as coprime integers (its direction)."""
+
+    coeffs: Vector
+    scaled: tuple[int, ...]  # coeffs * D^(t+1), the neuron's output form at the next step if active
+    direction: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class _Node:
-    """Visit the node at `depth`, reached by appending `decision` (bit, output form, constraint)."""
+    """Visit the node at `depth`, reached by appending `decision` (bit, scaled output form,
+    constraint, its pre-activation's direction)."""
 
     depth: int
-    decision: tuple[bool, Vector, Constraint | None] | None
+    decision: tuple[bool, tuple[int, ...], Constraint | None, tuple[int, ...] | None] | None
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,7 @@ class _Inactive:
     """After the active branch at `depth`: pop its scope (if pushed), then try the inactive one."""
 
     depth: int
-    form: Vector
+    form: _PreActivation
     forced: bool | None
     active: Answer | None
 
@@ -174,12 +188,18 @@ class RegionSearch:
         self._timeout_ms = timeout_ms
         self.deadline: float | None = None  # absolute, on budget.clock; set when run() starts
         self._stopped = False
-        # The current path: one (bit, output form, constraint or None) per decision.
+        # The current path: one (bit, output form, constraint or None) per decision. Output forms
+        # of step t are integers, h_(t+1) * D^(t+1): Python ints instead of Fractions.
         self._bits: list[bool] = []
-        self._forms: list[Vector] = []
+        self._forms: list[tuple[int, ...]] = []
         self._constraints: list[Constraint | None] = []
-        self._live: dict[int, list[tuple[int, Vector]]] = {}  # step t -> nonzero entries of h_t on the path
-        self._memo: dict[int, dict[int, Vector]] = {}  # step t -> pre-activation by identical-row class
+        self._live: dict[int, list[tuple[int, tuple[int, ...]]]] = {}  # step t -> nonzero entries of h_t on the path
+        self._memo: dict[int, dict[int, _PreActivation]] = {}  # step t -> pre-activation by identical-row class
+        weights = [*network.w_hi, *(v for row in network.w_hh for v in row), *(v for row in network.w_oh for v in row)]
+        self._den = _common_denominator(weights)
+        self._a_hi = [int(w * self._den) for w in network.w_hi]
+        self._a_hh = [[int(w * self._den) for w in row] for row in network.w_hh]
+        self._a_oh = [[int(w * self._den) for w in row] for row in network.w_oh]
         self._row_class = _row_classes(network)
         # Directions asserted strictly on the path: primitive form -> depth of its first decision.
         self._signs: dict[tuple[Fraction, ...], int] = {}
@@ -190,7 +210,6 @@ class RegionSearch:
         self._use_z3 = decider != "geometry"
         # _cones[k]: the closed cone of the first k decisions (geometry deciders only)
         self._cones: list[GrowingCone] = []
-        self._ints: dict[Vector, tuple[int, ...]] = {}  # pre-activation form -> integer direction
 
     # -- budget -----------------------------------------------------------------------------
     def _time_is_up(self) -> bool:
@@ -269,14 +288,14 @@ class RegionSearch:
         keep = node.depth - (1 if node.decision is not None else 0)
         self._truncate(keep)
         if node.decision is not None:
-            bit, form, constraint = node.decision
+            bit, form, constraint, direction = node.decision
             self._bits.append(bit)
             self._forms.append(form)
             self._constraints.append(constraint)
             if self._use_geometry:
                 cone = self._cones[keep]
-                if constraint is not None:
-                    normal = self._integer(constraint.coeffs)
+                if direction is not None:
+                    normal = direction
                     if not bit:
                         normal = tuple(-v for v in normal)
                     if not cone.has(normal):
@@ -285,14 +304,9 @@ class RegionSearch:
             if constraint is not None and self._use_z3:
                 self._signs.setdefault(_direction(constraint.coeffs, constraint.op is Op.GE), keep)
 
-    def _integer(self, c: Vector) -> tuple[int, ...]:
-        known = self._ints.get(c)
-        if known is None:
-            known = self._ints[c] = integer_direction(c)
-        return known
-
-    def _decide(self, solver: "ExactSolver | _NoSolver", c: Vector, positive: bool) -> Answer:
+    def _decide(self, solver: "ExactSolver | _NoSolver", pre: _PreActivation, positive: bool) -> Answer:
         """Is the current open cone non-empty with c . x > 0 (positive) or < 0? Geometry and/or Z3."""
+        c = pre.coeffs
         z3_answer = None
         if self._use_z3:
             form = c if positive else tuple(-v for v in c)
@@ -300,7 +314,7 @@ class RegionSearch:
             z3_answer = implied if implied is not None else solver.check()
             if not self._use_geometry:
                 return z3_answer
-        above, below = self._cones[-1].sides(self._integer(c))
+        above, below = self._cones[-1].sides(pre.direction)
         answer = Answer.SAT if (above if positive else below) else Answer.UNSAT
         if z3_answer is not None and z3_answer is not Answer.UNKNOWN and z3_answer is not answer:
             raise DeciderMismatch(
@@ -318,30 +332,38 @@ class RegionSearch:
             return Answer.UNSAT
         return None
 
-    def _hidden(self, t: int) -> list[Vector]:
-        """h_t as linear forms in x on the current path (the outputs of step t - 1)."""
+    def _hidden(self, t: int) -> list[tuple[int, ...]]:
+        """h_t * D^t as integer linear forms in x on the current path (the outputs of step t - 1)."""
         d = self.net.hidden_size
         return self._forms[(t - 1) * d : t * d] if t > 0 else []
 
-    def _pre_activation(self, t: int, i: int) -> Vector:
+    def _pre_activation(self, t: int, i: int) -> _PreActivation:
         """Neuron i's pre-activation at step t on the current path, as a linear form in x.
 
         The nonzero entries of h_t are listed once per step (at its first neuron, which every
-        path through the step visits first), so a neuron costs O(active neurons), not O(d)."""
+        path through the step visits first), so a neuron costs O(active neurons), not O(d).
+        Integer arithmetic: with h_t * D^t held as integers, D W_hh (h_t D^t) + D W_hi D^t e_t is
+        the pre-activation times D^(t+1); its exact Fractions are made once, by one division each."""
         if i == 0:
-            self._live[t] = [(j, v) for j, v in enumerate(self._hidden(t)) if not is_zero(v)]
+            self._live[t] = [(j, v) for j, v in enumerate(self._hidden(t)) if any(v)]
             self._memo[t] = {}
         known = self._memo[t].get(self._row_class[i])
         if known is not None:
             return known
         n = self.net.seq_len
-        row = self.net.w_hh[i]
-        live = [(row[j], v) for j, v in self._live.get(t, []) if row[j] != 0]
-        c = tuple(
-            sum((w * v[k] for w, v in live), Fraction(0)) + (self.net.w_hi[i] if k == t else 0) for k in range(n)
-        )
-        self._memo[t][self._row_class[i]] = c
-        return c
+        row = self._a_hh[i]
+        acc = [0] * n
+        for j, v in self._live.get(t, []):
+            w = row[j]
+            if w:
+                for k in range(n):
+                    acc[k] += w * v[k]
+        acc[t] += self._a_hi[i] * self._den**t
+        scaled = tuple(acc)
+        den = self._den ** (t + 1)
+        pre = _PreActivation(tuple(Fraction(v, den) for v in scaled), scaled, primitive_int(scaled))
+        self._memo[t][self._row_class[i]] = pre
+        return pre
 
     def _node(self, solver: "ExactSolver | _NoSolver", depth: int, stack: list[_Node | _Inactive | _Pop]) -> Region | None:
         n, d = self.net.seq_len, self.net.hidden_size
@@ -357,23 +379,23 @@ class RegionSearch:
                 return None
             return self._leaf()
         t, i = divmod(depth, d)
-        c = self._pre_activation(t, i)
+        pre = self._pre_activation(t, i)
+        c = pre.coeffs
         forced = self.prefix[depth] if depth < len(self.prefix) else None
-        zero_form = tuple(Fraction(0) for _ in c)
-        if is_zero(c):
+        if not any(pre.scaled):
             # Pre-activation identically 0: the neuron outputs 0 everywhere; no constraint.
             if forced is not True:
-                stack.append(_Node(depth + 1, (False, zero_form, None)))
+                stack.append(_Node(depth + 1, (False, pre.scaled, None, None)))
             return None
         if forced is False:
-            stack.append(_Inactive(depth, c, forced, None))
+            stack.append(_Inactive(depth, pre, forced, None))
             return None
         solver.push()
         solver.add(Constraint(c, Op.GT))
-        active = self._decide(solver, c, True)
-        stack.append(_Inactive(depth, c, forced, active))
+        active = self._decide(solver, pre, True)
+        stack.append(_Inactive(depth, pre, forced, active))
         if active is Answer.SAT:
-            stack.append(_Node(depth + 1, (True, c, Constraint(c, Op.GE))))
+            stack.append(_Node(depth + 1, (True, pre.scaled, Constraint(c, Op.GE), pre.direction)))
         elif active is Answer.UNKNOWN:
             self._unknown(solver, self._bits + [True])
         return None
@@ -387,7 +409,8 @@ class RegionSearch:
         if self._out_of_budget():
             self._undecided(self._bits + [False])
             return
-        c = frame.form
+        pre = frame.form
+        c = pre.coeffs
         solver.push()
         solver.add(Constraint(c, Op.LT))
         stack.append(_Pop())
@@ -395,24 +418,26 @@ class RegionSearch:
             # The parent's open cone is non-empty and misses c . x > 0, so it meets c . x < 0.
             answer = Answer.SAT
         else:
-            answer = self._decide(solver, c, False)
+            answer = self._decide(solver, pre, False)
         if answer is Answer.SAT:
-            stack.append(_Node(frame.depth + 1, (False, tuple(Fraction(0) for _ in c), Constraint(c, Op.LE))))
+            stack.append(_Node(frame.depth + 1, (False, (0,) * len(c), Constraint(c, Op.LE), pre.direction)))
         elif answer is Answer.UNKNOWN:
             self._unknown(solver, self._bits + [False])
 
     def _leaf(self) -> Region:
         n, d = self.net.seq_len, self.net.hidden_size
-        h = self._hidden(n)
+        h = self._hidden(n)  # h_n * D^n: the logits come out times D^(n+1)
+        den = self._den ** (n + 1)
         logits: Matrix = tuple(
-            tuple(sum((row[j] * h[j][k] for j in range(d) if row[j] != 0), Fraction(0)) for k in range(n))
-            for row in self.net.w_oh
+            tuple(Fraction(sum(row[j] * h[j][k] for j in range(d) if row[j]), den) for k in range(n))
+            for row in self._a_oh
         )
         bits = self._bits
         pattern: Pattern = tuple(tuple(bits[s * d : (s + 1) * d]) for s in range(n))
         constraints = tuple(c for c in self._constraints if c is not None)
         region = Region(index=self.state.regions, pattern=pattern, constraints=constraints, logits=logits, d=d,
-                        cone=self._cones[-1] if self._use_geometry else None)
+                        cone=self._cones[-1] if self._use_geometry else None,
+                        cross_check=self._use_geometry and self._use_z3)
         self.state.regions += 1
         return region
 
@@ -436,6 +461,14 @@ def _direction(coeffs: Sequence[Fraction], positive: bool) -> tuple[Fraction, ..
     """The ray {x : coeffs . x > 0} (or < 0) as coprime integer coefficients, up to a positive factor."""
     form = primitive(coeffs)
     return form if positive else tuple(-v for v in form)
+
+
+def _common_denominator(values: Sequence[Fraction]) -> int:
+    """The least common denominator of the weights (a power of two for float32 weights)."""
+    den = 1
+    for v in values:
+        den = den * v.denominator // math.gcd(den, v.denominator)
+    return den
 
 
 def _row_classes(network: ExactRNN) -> list[int]:

@@ -18,6 +18,7 @@ counts on both sides when c . l != 0). Everything here is exact integer arithmet
 from __future__ import annotations
 
 import math
+from operator import mul
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
@@ -46,7 +47,7 @@ def integer_direction(coeffs: Sequence[Fraction]) -> IntVector:
 
 
 def idot(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum(x * y for x, y in zip(a, b))
+    return sum(map(mul, a, b))
 
 
 @dataclass(frozen=True)

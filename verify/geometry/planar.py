@@ -2,19 +2,21 @@
 
 Rays, normals and deepest points are exact. A ray is normalised so that its largest coordinate
 in absolute value is +-1, which keeps it rational and makes equal directions compare equal.
-For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in interval arithmetic.
+For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in Arb's ball arithmetic.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
-from mpmath import iv, mpf
+from mpmath import mpf
 
 from verify.core.linear import Constraint, Vector, dot
+from verify.geometry.integer_cone import idot, integer_direction
 from verify.geometry.lp import LPResult, float_basis, maximize
-from verify.geometry.measure import EXACT_ANGLE, Measure, from_interval, interval, working_precision
+from verify.geometry.measure import EXACT_ANGLE, Measure, ball, ball_precision, from_ball, interval_of_ball, working_precision
 
 
 def normalize_ray(r: Sequence[Fraction]) -> Vector:
@@ -43,14 +45,20 @@ def extreme_rays_2d(constraints: Sequence[Constraint]) -> list[Vector]:
 
     Returns [] for the whole plane and two opposite rays for a half-plane.
     """
-    ns = normals(constraints)
+    # the normals as coprime integers (same directions, same order as normals(...)): integer tests
+    seen: dict[tuple[int, ...], None] = {}
+    for c in constraints:
+        a_int = integer_direction(c.positive_normal())
+        if any(a_int):
+            seen.setdefault(a_int, None)
+    ns = list(seen)
     if not ns:
         return []
     candidates: dict[Vector, None] = {}
     for a in ns:
         for r in ((-a[1], a[0]), (a[1], -a[0])):
-            if all(dot(b, r) >= 0 for b in ns):
-                candidates.setdefault(normalize_ray(r), None)
+            if all(b[0] * r[0] + b[1] * r[1] >= 0 for b in ns):
+                candidates.setdefault(_ray_of(r), None)
     rays = list(candidates)
     if len(rays) != 2:
         raise ValueError(f"a 2-D cone with non-empty interior has 2 boundary rays, found {len(rays)}")
@@ -60,6 +68,12 @@ def extreme_rays_2d(constraints: Sequence[Constraint]) -> list[Vector]:
         inside = ns[0]
         return [r1, r2] if cross2(r1, inside) > 0 else [r2, r1]
     return [r1, r2] if turn > 0 else [r2, r1]
+
+
+def _ray_of(r: Sequence[int]) -> Vector:
+    """normalize_ray of an integer vector: largest |coordinate| 1, one exact quotient per entry."""
+    scale = max(abs(v) for v in r)
+    return tuple(Fraction(v, scale) for v in r)
 
 
 def ray_in_closed_cone(ray: Sequence[Fraction], constraints: Sequence[Constraint]) -> bool:
@@ -86,7 +100,18 @@ def unit_normals(constraints: Sequence[Constraint]) -> list[Vector]:
     With these, a . x is the slack of x in units that float32 rounding respects: moving x by
     at most e in every coordinate changes a . x by at most e.
     """
-    return [tuple(v / sum(abs(w) for w in a) for v in a) for a in normals(constraints)]
+    # the same unit normals as normals(...) / L1 (a positive rescaling changes neither the
+    # direction nor a / |a|_1), from coprime integers: one exact division per coordinate
+    seen: dict[tuple[int, ...], None] = {}
+    for c in constraints:
+        a = integer_direction(c.positive_normal())
+        if any(a):
+            seen.setdefault(a, None)
+    units = []
+    for a in seen:
+        l1 = sum(abs(v) for v in a)
+        units.append(tuple(Fraction(v, l1) for v in a))
+    return units
 
 
 def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> Fraction | None:
@@ -95,11 +120,18 @@ def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -
     Rounding such an x to float32 moves each coordinate by at most 2^-24, hence each a . x by
     at most 2^-24: a slack above that keeps the rounded point strictly inside the cone.
     """
-    units = unit_normals(constraints)
-    if not units:
+    # a . x / (|a|_1 max |x_i|) does not change when a or x is scaled: integers, one division each
+    normals_int = [a for a in (integer_direction(c.positive_normal()) for c in constraints) if any(a)]
+    if not normals_int:
         return None
-    scaled = normalize_ray(x)
-    return min(dot(a, scaled) for a in units)
+    den = 1
+    for v in x:
+        den = den * v.denominator // math.gcd(den, v.denominator)
+    xs = [int(v * den) for v in x]
+    top = max(abs(v) for v in xs)
+    if top == 0:
+        raise ValueError("zero vector is not a ray")
+    return min(Fraction(idot(a, xs), sum(abs(w) for w in a) * top) for a in normals_int)
 
 
 def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fraction]) -> Vector | None:
@@ -140,16 +172,21 @@ def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fra
     return normalize_ray(result.point[:n])
 
 
+def _angle_ball(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> Any:
+    """Arb ball of the counter-clockwise angle from r1 to r2, in (0, 2*pi) (inside `ball_precision()`)."""
+    from flint import arb
+
+    turn, along = cross2(r1, r2), dot(r1, r2)
+    if turn == 0 and along < 0:
+        return arb.pi()
+    angle = arb.atan2(ball(turn), ball(along))
+    return angle + 2 * arb.pi() if turn < 0 else angle
+
+
 def angle_between(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the counter-clockwise angle from r1 to r2, in (0, 2*pi)."""
-    turn, along = cross2(r1, r2), dot(r1, r2)
-    with working_precision():
-        if turn == 0 and along < 0:
-            return iv.pi
-        angle = iv.atan2(interval(turn), interval(along))
-        if turn < 0:
-            angle = angle + 2 * iv.pi
-        return angle
+    with working_precision(), ball_precision():
+        return interval_of_ball(_angle_ball(r1, r2))
 
 
 def ray_angle(r: Sequence[Fraction]) -> object:
@@ -159,8 +196,10 @@ def ray_angle(r: Sequence[Fraction]) -> object:
 
 def cone_measure_2d(constraints: Sequence[Constraint]) -> Measure:
     """The Gaussian measure of an open cone in the plane: its angle / 2 pi, rigorously enclosed."""
+    from flint import arb
+
     rays = extreme_rays_2d(constraints)
     if not rays:
         return Measure(mpf(1), mpf(1), EXACT_ANGLE)
-    with working_precision():
-        return from_interval(angle_between(rays[0], rays[1]) / (2 * iv.pi), EXACT_ANGLE)
+    with ball_precision():
+        return from_ball(_angle_ball(rays[0], rays[1]) / (2 * arb.pi()), EXACT_ANGLE)

@@ -15,7 +15,7 @@ part inside L^⊥, whose dimension is the rank r = n - dim L:
   (geometry/orthant.py);
 - r >= 6: `cone_measure_nd` returns None (no certified method here).
 
-Angles are evaluated in mpmath's interval arithmetic from exact dot products and Gram
+Angles are evaluated in Arb's ball arithmetic (python-flint) from exact dot products and Gram
 determinants, so lower and upper bounds provably contain the true value.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
 from mpmath import iv, mpf
 
@@ -32,8 +32,8 @@ from verify.geometry.integer_cone import GrowingCone, idot
 from verify.geometry.lp import rank, solve  # noqa: F401 - rank is re-exported
 from verify.geometry.planar import normalize_ray
 from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
-from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, from_interval, interval,
-                                     method_for, working_precision)
+from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, ball_precision,
+                                     from_ball, interval_of_ball, method_for, working_precision)
 
 MAX_CERTIFIED_RANK = 5  # geometry/orthant.py certifies simplicial cones up to rank 5
 
@@ -196,7 +196,11 @@ def _finish(normals: Sequence[Vector], raw_rays: Sequence[Vector], lineality: li
 
 
 def _fractions(v: Sequence[int]) -> Vector:
-    return normalize_ray(tuple(Fraction(x) for x in v))
+    """normalize_ray of an integer vector (largest |coordinate| 1), one exact quotient per entry."""
+    scale = max(abs(x) for x in v)
+    if scale == 0:
+        raise ValueError("zero vector is not a ray")
+    return tuple(Fraction(x, scale) for x in v)
 
 
 def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
@@ -236,15 +240,18 @@ def extreme_rays(constraints: Sequence[Constraint], n: int) -> list[Vector] | No
 # -- measures ---------------------------------------------------------------------------------
 
 
-def _iv_sqrt(value: Fraction) -> object:
-    return iv.sqrt(interval(value))
+def _wedge_ball(a: Sequence[int], b: Sequence[int]) -> Any:
+    """Arb ball of the angle between two independent integer vectors: atan2(sqrt(Gram), dot), in
+    (0, pi). Integers suffice: atan2 does not change when both arguments scale by one factor > 0."""
+    from flint import arb
+
+    return arb.atan2(arb(_int_det([[idot(a, a), idot(a, b)], [idot(b, a), idot(b, b)]])).sqrt(), arb(idot(a, b)))
 
 
 def wedge_angle(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> object:
     """Interval enclosure of the angle between two independent vectors, in (0, pi)."""
-    s1, s2 = _Scaled(r1), _Scaled(r2)
-    with working_precision():
-        return iv.atan2(_iv_sqrt(_sgram([s1, s2])), interval(_sdot(s1, s2)))
+    with working_precision(), ball_precision():
+        return interval_of_ball(_wedge_ball(_Scaled(r1).ints, _Scaled(r2).ints))
 
 
 class _Scaled:
@@ -259,19 +266,6 @@ class _Scaled:
                 den = den * x.denominator // math.gcd(den, x.denominator)
         self.ints = tuple(x.numerator * (den // x.denominator) for x in v)
         self.den = den
-
-
-def _sdot(a: _Scaled, b: _Scaled) -> Fraction:
-    return Fraction(idot(a.ints, b.ints), a.den * b.den)
-
-
-def _sgram(vectors: Sequence[_Scaled]) -> Fraction:
-    """gram_det of the vectors, exactly (the same rational), from one integer determinant."""
-    m = [[idot(a.ints, b.ints) for b in vectors] for a in vectors]
-    scale = 1
-    for v in vectors:
-        scale *= v.den * v.den
-    return Fraction(_int_det(m), scale)
 
 
 def _int_det(m: list[list[int]]) -> int:
@@ -321,6 +315,19 @@ def cyclic_order(geometry: ConeGeometry) -> list[Vector]:
     return [rays[i] for i in order]
 
 
+def _interior_ball(u: Sequence[int], v: Sequence[int], w: Sequence[int]) -> Any:
+    """Arb ball of the spherical polygon's angle at v (see `interior_angle`), from integer vectors:
+    both arguments of atan2 are homogeneous in each of u, v, w with the same degrees, so scaling
+    a vector by a positive factor scales both alike and leaves the angle unchanged."""
+    from flint import arb
+
+    vv, uu, ww = idot(v, v), idot(u, u), idot(w, w)
+    uv, vw, uw = idot(u, v), idot(v, w), idot(u, w)
+    gram = _int_det([[vv, uv, vw], [uv, uu, uw], [vw, uw, ww]])
+    y = arb(vv * gram).sqrt()  # |v| * |det(v, u, w)|, one square root
+    return arb.atan2(y, arb(vv * uw - uv * vw))
+
+
 def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fraction]) -> object:
     """Interval enclosure of the spherical polygon's angle at vertex v between the arcs to u and w.
 
@@ -328,22 +335,26 @@ def interior_angle(u: Sequence[Fraction], v: Sequence[Fraction], w: Sequence[Fra
     atan2(|v| * |det(v, u, w)|, |v|^2 (u . w) - (u . v)(v . w)), with |det| = sqrt(Gram(v, u, w))
     so that the same formula holds for a rank-3 cone inside a higher-dimensional space.
     """
-    su, sv, sw = _Scaled(u), _Scaled(v), _Scaled(w)
-    vv = _sdot(sv, sv)
-    with working_precision():
-        y = _iv_sqrt(vv) * _iv_sqrt(_sgram([sv, su, sw]))
-        x = interval(vv * _sdot(su, sw) - _sdot(su, sv) * _sdot(sv, sw))
-        return iv.atan2(y, x)
+    with working_precision(), ball_precision():
+        return interval_of_ball(_interior_ball(_Scaled(u).ints, _Scaled(v).ints, _Scaled(w).ints))
+
+
+def _girard_ball(polygon: Sequence[Sequence[Fraction]]) -> Any:
+    """Arb ball of a convex spherical polygon's area (call inside `ball_precision()`)."""
+    from flint import arb
+
+    scaled = [_Scaled(r).ints for r in polygon]
+    k = len(scaled)
+    total = arb(0)
+    for i in range(k):
+        total += _interior_ball(scaled[i - 1], scaled[i], scaled[(i + 1) % k])
+    return total - (k - 2) * arb.pi()
 
 
 def girard_area(polygon: Sequence[Sequence[Fraction]]) -> object:
     """Interval enclosure of a convex spherical polygon's area: sum of angles - (k - 2) pi."""
-    k = len(polygon)
-    with working_precision():
-        total = iv.mpf(0)
-        for i in range(k):
-            total += interior_angle(polygon[i - 1], polygon[i], polygon[(i + 1) % k])
-        return total - (k - 2) * iv.pi
+    with working_precision(), ball_precision():
+        return interval_of_ball(_girard_ball(polygon))
 
 
 def geometry_measure(geometry: ConeGeometry) -> Measure | None:
@@ -360,11 +371,14 @@ def geometry_measure(geometry: ConeGeometry) -> Measure | None:
             return Measure(mpf(1), mpf(1), method)
         if r == 1:
             return Measure(mpf(1) / 2, mpf(1) / 2, method)
-        if r == 2:
-            r1, r2 = geometry.rays
-            return from_interval(wedge_angle(r1, r2) / (2 * iv.pi), method)
-        if r == 3:
-            return from_interval(girard_area(cyclic_order(geometry)) / (4 * iv.pi), method)
+        if r in (2, 3):
+            from flint import arb
+
+            with ball_precision():
+                if r == 2:
+                    r1, r2 = geometry.rays
+                    return from_ball(_wedge_ball(_Scaled(r1).ints, _Scaled(r2).ints) / (2 * arb.pi()), method)
+                return from_ball(_girard_ball(cyclic_order(geometry)) / (4 * arb.pi()), method)
     return None
 
 

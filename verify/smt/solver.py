@@ -155,6 +155,10 @@ class ExactSolver:
         self.xs = [z3.Real(f"x{i}", self._ctx) for i in range(n)]
         self._decls = {f"x{i}": x for i, x in enumerate(self.xs)}
         self._texts: dict[tuple[tuple[Fraction, ...], Op], str] = {}
+        self._declared = False  # the variables are declared to the solver's own parser (direct parses)
+        # read the model of every SAT answer (for model_point); a solver whose answers alone are
+        # used turns this off: reading a model costs more than a small check
+        self.read_models = True
         self._solver = z3.SolverFor("QF_LRA", ctx=self._ctx)
         self._solver.set("random_seed", SOLVER_SEED)
         self._solver.set("ctrl_c", False)
@@ -224,31 +228,60 @@ class ExactSolver:
             text = self._texts[key] = integer_text(constraint)
         return text
 
-    def _parse(self, assertions: Sequence[str]) -> None:
+    def _parse(self, assertions: Sequence[str], *, direct: bool = False) -> None:
         if self._interrupted:
             return
         try:
             script = "".join(f"(assert {a})" for a in assertions)
-            self._solver.add(z3.parse_smt2_string(script, decls=self._decls, ctx=self._ctx))
+            if direct:
+                # the solver parses the text itself: no AST vector through Python (half the cost);
+                # the variables are declared in its first script and stay declared
+                if not self._declared:
+                    script = "".join(f"(declare-fun {name} () Real)" for name in self._decls) + script
+                    self._declared = True
+                self._solver.from_string(script)
+            else:
+                self._solver.add(z3.parse_smt2_string(script, decls=self._decls, ctx=self._ctx))
         except z3.Z3Exception as exc:
             self._cancelled(exc)
 
-    def add_all(self, constraints: Sequence[Constraint]) -> None:
-        """Assert every constraint, built in one parse of SMT-LIB 2 text (far fewer API calls)."""
-        if constraints:
-            self._parse([self._text(c) for c in constraints])
+    def add_all(self, constraints: Sequence[Constraint], any_of: Sequence[Constraint] | None = None, *,
+                answers_only: bool = False) -> None:
+        """Assert every constraint (and, with `any_of`, that at least one of those holds), built in
+        one parse of SMT-LIB 2 text (far fewer API calls than building terms one by one).
+
+        `answers_only`: the solver parses the text itself (faster). Its models are then never to
+        be read: the same calls the term path makes are what keeps witness points reproducible."""
+        assertions = [self._text(c) for c in constraints]
+        if any_of is not None:
+            assertions.append(f"(or {' '.join(self._text(c) for c in any_of)} false)")
+        if assertions:
+            self._parse(assertions, direct=answers_only)
 
     def add_any_of_all(self, groups: Sequence[tuple[Sequence[Constraint], Sequence[Constraint]]]) -> None:
-        """Assert that for some group (all_of, any_of) every all_of and at least one any_of holds."""
+        """Assert that for some group (all_of, any_of) every all_of and at least one any_of holds
+        (for answers only, as `add_all(answers_only=True)`)."""
         parts = []
         for all_of, any_of in groups:
             inner = " ".join(self._text(c) for c in all_of)
             choice = " ".join(self._text(c) for c in any_of)
             parts.append(f"(and {inner} (or {choice} false))")
-        self._parse([f"(or {' '.join(parts)} false)"])
+        self._parse([f"(or {' '.join(parts)} false)"], direct=True)
 
     def check(self) -> Answer:
-        """Decide the asserted constraints; UNKNOWN (never a guess) on timeout or interrupt."""
+        """Decide the asserted constraints; UNKNOWN (never a guess) on timeout or interrupt.
+
+        With `read_models` False, the answer only: `model_point()` then has no point to give."""
+        return self._check()
+
+    def point_check(self) -> tuple[Fraction, ...] | None:
+        """Z3's point for asserted constraints already known to be satisfiable (a witness re-derived
+        after the run's answers are in), or None if Z3 does not answer SAT this time. It decides
+        nothing: its caller has an exact point of its own to fall back on."""
+        return self._point if self._check(read_model=True) is Answer.SAT else None
+
+    def _check(self, *, read_model: bool | None = None) -> Answer:
+        read_model = self.read_models if read_model is None else read_model
         if self._interrupted:
             return self._unknown("interrupted")
         limit = self.limits.next_ms()
@@ -262,7 +295,7 @@ class ExactSolver:
                 self._solver.set("timeout", wanted)
                 self._timeout_set = wanted
             result = self._solver.check()
-            if result == z3.sat:  # read the model now: an interrupt landing later would cancel it
+            if result == z3.sat and read_model:  # now: an interrupt landing later would cancel it
                 self._point = self._read_point()
         except z3.Z3Exception as exc:
             self._cancelled(exc)
