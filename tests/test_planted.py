@@ -18,7 +18,7 @@ import pytest
 import torch
 from hypothesis import event, given
 from hypothesis import strategies as st
-from mpmath import mpf
+from mpmath import mp, mpf
 
 from tests.conftest import examples
 from verify.check.pipeline import CheckResult, check_model
@@ -95,7 +95,8 @@ def check_against_plan(planted: PlantedNetwork) -> CheckResult:
     exact = planted.error_rate()
     assert 0 <= result.error.lower <= result.error.upper <= 1
     assert result.error.upper - result.error.lower < WIDTH
-    assert result.error.lower - SLACK <= exact <= result.error.upper + SLACK
+    with mp.workdps(80):  # the sums at 53 bits could round past a 60-digit enclosure (found by hypothesis)
+        assert result.error.lower - SLACK <= exact <= result.error.upper + SLACK
     wedges = planted.wedges
     for cex in result.counterexamples:
         if cex.measure_zero:
