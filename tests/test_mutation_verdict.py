@@ -263,3 +263,11 @@ def test_junit_lists_every_model_and_the_ones_a_stop_left_unchecked(monkeypatch:
     text = junit.read_text()
     assert code == 128 + signal.SIGTERM and "1 model(s) not checked" in err
     assert text.count("<testcase") == 2 and M22 in text.split("<testcase")[2]
+
+
+def test_scheduler_checkpoint_and_resume_reach_the_settings(tmp_path: Path) -> None:
+    folder = str(tmp_path / "ckpt")
+    settings = settings_from(namespace(scheduler="local:2", checkpoint=folder, resume=True))
+    assert (settings.scheduler, settings.checkpoint, settings.resume) == ("local:2", folder, True)
+    plain = settings_from(namespace())
+    assert (plain.scheduler, plain.checkpoint, plain.resume) == (None, None, False)
