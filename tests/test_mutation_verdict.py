@@ -271,3 +271,10 @@ def test_scheduler_checkpoint_and_resume_reach_the_settings(tmp_path: Path) -> N
     assert (settings.scheduler, settings.checkpoint, settings.resume) == ("local:2", folder, True)
     plain = settings_from(namespace())
     assert (plain.scheduler, plain.checkpoint, plain.resume) == (None, None, False)
+
+
+def test_argparse_exits_become_return_codes() -> None:
+    """A bad option is exit 2 with argparse's one usage error; --help is exit 0."""
+    code, out, err = run("check", "--no-such-option")
+    assert code == 2 and out == "" and "unrecognized arguments: --no-such-option" in err
+    assert run("--help")[0] == 0  # argparse prints the help to sys.stdout itself
