@@ -460,3 +460,44 @@ def test_interior_point_keeps_the_lps_point_when_it_is_strictly_inside(monkeypat
     cone = Cone(0, "x0 > x1", 1, 0, False, (gt((F(1), F(-1))), gt((F(0), F(1)))), (F(4), F(2)))
     monkeypatch.setattr(counterexamples, "deepest_point", lambda constraints, n, witness: (F(1), F(1, 3)))
     assert counterexamples.interior_point(cone, 2) == (F(1), F(1, 3))
+
+
+def _orthant_cone(n: int, k: int):  # type: ignore[no-untyped-def]
+    """The grown cone x_0, ..., x_{k-1} > 0 in R^n: Gaussian mass 2^-k (independent signs)."""
+    from verify.check.claims import grow
+    from verify.core.linear import Constraint, Op
+    from verify.geometry.integer_cone import GrowingCone
+
+    constraints = [Constraint(tuple(F(int(j == i)) for j in range(n)), Op.GT) for i in range(k)]
+    return grow(GrowingCone.whole_space(n, 4096), constraints)
+
+
+@pytest.mark.parametrize("n,k,measured", [(6, 6, False), (6, 2, True), (6, 5, True), (4, 4, True), (5, 5, True)])
+def test_a_cone_is_measured_up_to_the_certified_rank_whatever_n(n: int, k: int, measured: bool) -> None:
+    """Past rank 5 (MAX_CERTIFIED_RANK) no measure is claimed; up to it, in any dimension, the
+    orthant-like cone x_0..x_{k-1} > 0 has mass exactly 2^-k."""
+    from verify.check.pipeline import _measured
+
+    geometry, measure = _measured(_orthant_cone(n, k), n)
+    if not measured:
+        assert geometry is None and measure is None
+    else:
+        want = mpf(2) ** -k  # exact in binary
+        assert geometry is not None and measure is not None
+        assert measure.lower <= want <= measure.upper and measure.upper - measure.lower < mpf(10) ** -30
+
+
+def test_a_region_of_four_or_more_inputs_is_the_sum_of_its_cones() -> None:
+    """n >= 4: the region's mass is the sum of its claim cones' (no second integration), only
+    when every cone was measured; otherwise (and for n <= 3) the region's own geometry decides."""
+    from verify.check.pipeline import _region_measure
+    from verify.geometry.measure import Measure, method_for
+
+    pieces = [Measure(mpf(1) / 8, mpf(1) / 8, method_for(4)), Measure(mpf(1) / 4, mpf(1) / 4, method_for(4))]
+    summed = _region_measure(None, pieces, 4)
+    assert summed is not None and summed.lower == summed.upper == mpf(3) / 8 and summed.method == method_for(4)
+    five = _region_measure(None, [Measure(mpf(1) / 32, mpf(1) / 32, method_for(5))], 5)
+    assert five is not None and five.lower == mpf(1) / 32
+    assert _region_measure(None, [], 4) is None  # no cones: the geometry (here none) decides
+    assert _region_measure(None, [pieces[0], None], 4) is None  # one cone unmeasured: likewise
+    assert _region_measure(None, pieces, 3) is None  # n = 3: never the sum

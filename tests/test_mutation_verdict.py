@@ -235,3 +235,46 @@ def test_a_refused_model_is_a_junit_error_case_and_exit_code_2(tmp_path: Path) -
     # the error case carries the message printed on stderr (after "verify: error: "), word for word
     message = err.strip().split("error: ", 1)[1]
     assert f'type="InputError" message="{message}"' in text
+
+
+def test_junit_lists_every_model_and_the_ones_a_stop_left_unchecked(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    """--junit: one case per model, a passing one for the proved model, a failure for the refused
+    one; when SIGTERM arrives during the first model's check (simulated by `stop.stop`), the run
+    exits 143 and the second model is listed as not checked (an interrupted case)."""
+    import verify.cli.check as cli_check
+
+    junit = tmp_path / "all.xml"
+    code, _, _ = run("check", "-q", HANDCRAFTED, M22, "--junit", str(junit))
+    text = junit.read_text()
+    assert code == 1 and text.count("<testcase") == 2
+    proved, refuted = text.split("<testcase")[1:]
+    assert "<error" not in proved and "<failure" not in proved and "<failure" in refuted
+
+    real = cli_check.check_one
+
+    def signalled(path, args, io_, stop, settings):  # type: ignore[no-untyped-def]
+        got = real(path, args, io_, stop, settings)
+        stop.stop(signal.SIGTERM)  # the signal lands while this model is checked
+        return got
+
+    monkeypatch.setattr(cli_check, "check_one", signalled)
+    code, _, err = run("check", "-q", HANDCRAFTED, M22, "--junit", str(junit))
+    text = junit.read_text()
+    assert code == 128 + signal.SIGTERM and "1 model(s) not checked" in err
+    assert text.count("<testcase") == 2 and M22 in text.split("<testcase")[2]
+
+
+def test_scheduler_checkpoint_and_resume_reach_the_settings(tmp_path: Path) -> None:
+    folder = str(tmp_path / "ckpt")
+    settings = settings_from(namespace(scheduler="local:2", checkpoint=folder, resume=True))
+    assert (settings.scheduler, settings.checkpoint, settings.resume) == ("local:2", folder, True)
+    plain = settings_from(namespace())
+    assert (plain.scheduler, plain.checkpoint, plain.resume) == (None, None, False)
+
+
+def test_argparse_exits_become_return_codes() -> None:
+    """A bad option is exit 2 with argparse's one usage error; --help is exit 0."""
+    code, out, err = run("check", "--no-such-option")
+    assert code == 2 and out == "" and "unrecognized arguments: --no-such-option" in err
+    assert run("--help")[0] == 0  # argparse prints the help to sys.stdout itself
