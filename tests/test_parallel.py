@@ -337,3 +337,45 @@ def test_the_merged_reason_counts_the_undecided_queries_of_every_subtree() -> No
     assert one.stop_reason == "the solver could not decide 1 region query"
     budget_first = [undecided((True,), 0, "time budget of 7 s reached"), parts[1]]
     assert merge(budget_first, 1, Budget()).state.stop_reason == "time budget of 7 s reached"
+
+
+def _ignore_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_every_worker_is_dead_before_the_pool_shuts_down_even_one_that_ignores_sigterm() -> None:
+    """A worker forked just before its SIGTERM may survive it (it still runs the parent's handler),
+    and a terminated idle worker leaves the task queue's lock taken: a survivor then waits on that
+    lock for ever, and so would `shutdown(wait=True)`. So `_shut_down` must have killed every worker
+    before it shuts the pool down; here the workers ignore SIGTERM outright."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from verify.check.parallel import ParallelRegions
+
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_ignore_sigterm)
+    assert len({pool.submit(_pid).result(timeout=60) for _ in range(4)}) >= 1
+    processes = list(pool._processes.values())  # type: ignore[attr-defined]
+    alive_at_shutdown: list[bool] = []
+    real_shutdown = pool.shutdown
+
+    def running(pid: int) -> bool:  # from /proc: Process.is_alive() races the pool's own thread over waitpid
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")
+
+    def spy(*args: object, **kwargs: object) -> None:
+        alive_at_shutdown.extend(running(p.pid) for p in processes)
+        real_shutdown(*args, **kwargs)  # type: ignore[arg-type]
+
+    pool.shutdown = spy  # type: ignore[method-assign]
+    ParallelRegions(jobs=2)._shut_down(pool)
+    assert alive_at_shutdown and not any(alive_at_shutdown)
+    assert not any(running(p.pid) for p in processes)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import time
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -395,17 +396,25 @@ class ParallelRegions:
         return list(done.values())
 
     def _shut_down(self, pool: ProcessPoolExecutor) -> None:
-        """Terminate whatever still runs and reap every worker: none may outlive the call."""
+        """Terminate whatever still runs and reap every worker: none may outlive the call.
+
+        Every worker is dead before the pool is shut down. A worker forked just before its
+        SIGTERM still runs the parent's signal handler (its own is armed in `_init_worker`), so
+        it may survive the SIGTERM; an idle worker holds the task queue's lock while it waits,
+        so the terminated one leaves that lock taken and a survivor would wait on it for ever,
+        and `shutdown(wait=True)` with it. Hence SIGKILL after REAP_SECONDS, then the shutdown."""
         processes = list((getattr(pool, "_processes", None) or {}).values())
         for process in processes:
             if process.is_alive():
                 process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        reap_by = time.monotonic() + REAP_SECONDS
         for process in processes:
-            process.join(REAP_SECONDS)
+            process.join(max(0.0, reap_by - time.monotonic()))
+        for process in processes:
             if process.is_alive():
                 process.kill()
-                process.join()
+            process.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def _report(self, finished: list[SubtreeResult], stats: SolverStats) -> None:
         if self.on_region is not None:
