@@ -390,8 +390,7 @@ class ParallelRegions:
             reason = self._stop_reason()
             if not reason and deadline is not None and budget.clock() > deadline + DEADLINE_GRACE:
                 reason = budget.time_reason()
-        for future, task in running.items():
-            future.cancel()
+        for task in running.values():  # never cancelled: `_shut_down` kills every worker before any could run
             done[task.prefix] = undecided(task, reason)
         return list(done.values())
 
@@ -402,7 +401,9 @@ class ParallelRegions:
         SIGTERM still runs the parent's signal handler (its own is armed in `_init_worker`), so
         it may survive the SIGTERM; an idle worker holds the task queue's lock while it waits,
         so the terminated one leaves that lock taken and a survivor would wait on it for ever,
-        and `shutdown(wait=True)` with it. Hence SIGKILL after REAP_SECONDS, then the shutdown."""
+        and `shutdown(wait=True)` with it. Hence SIGKILL after REAP_SECONDS, then the shutdown.
+        No future is cancelled: the pool's thread marks the pending ones failed once it sees its
+        workers gone, and Python 3.11's marks a cancelled one with an InvalidStateError traceback."""
         processes = list((getattr(pool, "_processes", None) or {}).values())
         for process in processes:
             if process.is_alive():
@@ -414,7 +415,7 @@ class ParallelRegions:
             if process.is_alive():
                 process.kill()
             process.join()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
 
     def _report(self, finished: list[SubtreeResult], stats: SolverStats) -> None:
         if self.on_region is not None:
