@@ -39,6 +39,7 @@ from verify.core.network import ExactRNN
 from verify.core.weights import ModelWeights
 from verify.formats.torch_model import Float32Model
 from verify.geometry.measure import Measure, working_precision
+from verify.geometry.measure import total as total_measure
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SolverStats
 
 
@@ -283,10 +284,7 @@ def check_regression(
     moments = [p.second_moment for o in regions for p in o.pieces]
     mse = None
     if complete and moments and all(m is not None for m in moments):
-        with working_precision():
-            lower = sum((m.lower for m in moments if m is not None), mpf(0))
-            upper = sum((m.upper for m in moments if m is not None), mpf(0))
-        mse = Measure(lower, upper, moments[0].method if moments[0] is not None else "exact")
+        mse = total_measure([m for m in moments if m is not None])
     estimate = None
     if mse is None and options.estimate_samples > 0:
         estimate = estimate_mse(network, n, options.estimate_samples, options.estimate_seed, claim)

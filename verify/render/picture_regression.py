@@ -29,7 +29,7 @@ from verify.render import palette
 from verify.render.coverage import pattern_key, pattern_keys
 from verify.render.glossary import region_id
 from verify.render.picture_plane import span
-from verify.render.picture_sphere import _axis_marks, _great_circles, _outline, from_disc, to_disc
+from verify.render.picture_sphere import axis_marks, from_disc, great_circles, outline, to_disc
 
 COLORMAP = "viridis"  # sequential, colour-blind safe, and far from the misclassified vermillion
 WRONG = palette.MISCLASSIFIED.colour
@@ -313,7 +313,7 @@ def _draw_disc(ax: Any, result: RegressionResult, sign: float, cmap: Any, norm: 
         if keep.any():
             xy = to_disc(edge[keep], sign)
             ax.plot(xy[:, 0], xy[:, 1], color="#222222", lw=0.5)
-    _great_circles(ax, sign, radius)
+    great_circles(ax, sign, radius)
     label = _worst_label(result)
     if label is not None and result.worst_point is not None:
         w = np.array([float(v) for v in result.worst_point])
@@ -324,7 +324,7 @@ def _draw_disc(ax: Any, result: RegressionResult, sign: float, cmap: Any, norm: 
             ax.annotate(label, (x, y), xytext=(0, -30), textcoords="offset points", fontsize=10, ha="center",
                         va="top", zorder=8, bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#333333",
                                                  "lw": 0.6})
-    _axis_marks(ax, sign)
+    axis_marks(ax, sign)
     ax.add_patch(Circle((0, 0), radius, fill=False, color="black", lw=1.0))
     ax.set_xlim(-1.12 * radius, 1.12 * radius)
     ax.set_ylim(-1.12 * radius, 1.12 * radius)
@@ -344,7 +344,7 @@ def sphere_figure(result: RegressionResult) -> Any:
     norm = Normalize(0.0, _scale(result))
     fig = Figure(figsize=(13.5, 7.6), dpi=100)
     axes = fig.subplots(1, 2, gridspec_kw={"left": 0.02, "right": 0.9, "top": 0.86, "bottom": 0.16, "wspace": 0.04})
-    edges = [e for o in result.regions for e in _outline(geometry_of(region_cone(o.region)))]
+    edges = [e for o in result.regions for e in outline(geometry_of(region_cone(o.region)))]
     for ax, sign in zip(axes, (1.0, -1.0)):
         _draw_disc(ax, result, sign, cmap, norm, edges)
     _colour_bar(fig, list(axes), result, cmap, norm)

@@ -100,7 +100,7 @@ def _arc(a: Sequence[object], b: Sequence[object], steps: int = 48) -> np.ndarra
     return pts / np.linalg.norm(pts, axis=1, keepdims=True)
 
 
-def _outline(geometry: ConeGeometry | None) -> list[np.ndarray]:
+def outline(geometry: ConeGeometry | None) -> list[np.ndarray]:
     """Edges of a cone's spherical polygon (empty if the cone has no polygon: rank < 3 or too many rays)."""
     if geometry is None or not geometry.full_dimensional or geometry.rank != 3:
         return []
@@ -137,7 +137,7 @@ def _draw_disc(ax: Any, result: CheckResult, sign: float, edges: list[np.ndarray
             if keep.any():
                 xy = to_disc(edge[keep], sign)
                 ax.plot(xy[:, 0], xy[:, 1], color=colour, lw=width)
-    _great_circles(ax, sign, radius)
+    great_circles(ax, sign, radius)
     for cone, measure in zip(result.cones, result.cone_measures):
         small = measure is None or float(measure.value) < THIN_MEASURE
         if not small or (cone.correct and not cone.tied):
@@ -151,7 +151,7 @@ def _draw_disc(ax: Any, result: CheckResult, sign: float, edges: list[np.ndarray
                         mew=0.8, zorder=4)
             else:
                 ax.plot(x, y, marker="o", markersize=7, markerfacecolor="none", markeredgecolor="#8a3200", mew=1.0)
-    _axis_marks(ax, sign)
+    axis_marks(ax, sign)
     ax.add_patch(Circle((0, 0), radius, fill=False, color="black", lw=1.0))
     ax.set_xlim(-1.12 * radius, 1.12 * radius)
     ax.set_ylim(-1.12 * radius, 1.12 * radius)
@@ -161,7 +161,7 @@ def _draw_disc(ax: Any, result: CheckResult, sign: float, edges: list[np.ndarray
     ax.set_title(f"half with {label}", fontsize=12)
 
 
-def _great_circles(ax: Any, sign: float, radius: float) -> None:
+def great_circles(ax: Any, sign: float, radius: float) -> None:
     """The planes x_i = x_j: diameters of each disc, labelled at one end."""
     for i, j in ((0, 1), (1, 2), (0, 2)):
         normal = np.zeros(3)
@@ -175,7 +175,7 @@ def _great_circles(ax: Any, sign: float, radius: float) -> None:
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
 
 
-def _axis_marks(ax: Any, sign: float) -> None:
+def axis_marks(ax: Any, sign: float) -> None:
     """The axes +-x_k that fall on this half, as white dots with bold labels above the colours."""
     for k in range(3):
         for s in (1.0, -1.0):
@@ -219,8 +219,8 @@ def sphere_figure(result: CheckResult) -> Any:
 
     fig = Figure(figsize=(12, 7.4), dpi=100)
     axes = fig.subplots(1, 2, gridspec_kw={"left": 0.02, "right": 0.98, "top": 0.86, "bottom": 0.2, "wspace": 0.05})
-    edges = [e for o in result.regions for e in _outline(o.geometry)]
-    red_edges = [e for c, _ in result.misclassified for e in _outline(result.cone_geometry(c))]
+    edges = [e for o in result.regions for e in outline(o.geometry)]
+    red_edges = [e for c, _ in result.misclassified for e in outline(result.cone_geometry(c))]
     for ax, sign in zip(axes, (1.0, -1.0)):
         _draw_disc(ax, result, sign, edges, red_edges)
     rate = error_rate_words(error_rate_fields(result), compact=True)
