@@ -2,7 +2,7 @@
 # Mutation score of the soundness-critical code (issue 18). Not part of CI (measured CPU and wall
 # times per group, and the idle-machine equivalent, in docs/testing.md).
 #
-#   bench/mutation.sh              verdict replay confirm search measures merge
+#   bench/mutation.sh              verdict replay confirm search measures merge regression
 #   bench/mutation.sh stable       measures and float32 only
 #   bench/mutation.sh merge replay named groups (float32: the float32 band, not in the default)
 #
@@ -43,11 +43,12 @@ export VERIFY_HYPOTHESIS_PROFILE=ci           # derandomized hypothesis: the sam
 #     systematic sample, stratified by function, independent of cost; MUTATION_SAMPLE=1 runs all)
 GROUPS_TABLE="
 measures|verify/geometry/measure.py verify/geometry/planar.py verify/geometry/cones.py verify/core/linear.py verify/smt/smtlib.py verify/geometry/solid.py verify/geometry/lp.py verify/geometry/orthant.py verify/geometry/triangulate.py|tests/test_measures.py tests/test_counterexamples.py tests/test_cones_n3.py tests/test_mutation_measures.py tests/test_orthant.py|not trained and not smallest_magnitude and not threshold and not sequence_length and not time_budget and not too_large and not n3_report and not answers_zero|digits|||1
-search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py verify/geometry/integer_cone.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py tests/test_mutation_claims.py tests/test_mutation_confirm.py tests/test_mutation_hints.py tests/test_speed_geometry.py tests/test_tasks.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo and not angular_scan and not argmedian_is_the_2nd and not 4000_decisions and not interrupt_from_another_thread|SmtQuery KthArgmaxClaim.statement ExactSolver.__init__ SolverStats.solver_name|name=f.region\s|verify.core.claim:test_mutation_claims,test_tasks verify.geometry.integer_cone:test_speed_geometry,test_mutation_search,test_exact_2d verify.smt.solver:test_mutation_search,test_faults,test_search_core verify.check.regions:test_search_core,test_mutation_search,test_exact_2d,test_mutation_fresh,test_faults verify.check.claims:test_mutation_confirm,test_mutation_hints,test_exact_2d,test_mutation_fresh,test_faults|5
+search|verify/check/regions.py verify/smt/solver.py verify/check/claims.py verify/core/claim.py verify/geometry/integer_cone.py|tests/test_search_core.py tests/test_faults.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_search.py tests/test_mutation_claims.py tests/test_mutation_confirm.py tests/test_mutation_hints.py tests/test_speed_geometry.py tests/test_tasks.py tests/test_tasks_median.py|not two_jobs and not n3 and not m22 and not random_small and not monte_carlo and not angular_scan and not argmedian_is_the_2nd and not 4000_decisions and not interrupt_from_another_thread and not train_median and not pytest_marker and not bundled_median and not eps_is_exact and not z3_confirms and not trained_median|SmtQuery KthArgmaxClaim.statement ExactSolver.__init__ SolverStats.solver_name|name=f.region\s|verify.core.claim:test_mutation_claims,test_tasks,test_tasks_median verify.geometry.integer_cone:test_speed_geometry,test_mutation_search,test_exact_2d verify.smt.solver:test_mutation_search,test_faults,test_search_core verify.check.regions:test_search_core,test_mutation_search,test_exact_2d,test_mutation_fresh,test_faults verify.check.claims:test_mutation_confirm,test_mutation_hints,test_exact_2d,test_mutation_fresh,test_faults|5
 confirm|verify/check/counterexamples.py verify/check/pipeline.py|tests/test_counterexamples.py tests/test_exact_2d.py tests/test_mutation_fresh.py tests/test_mutation_confirm.py tests/test_witness_checks.py tests/test_uncertified_cones.py|not monte_carlo and not random_small||||1
 merge|verify/check/parallel.py verify/check/checkpoint.py|tests/test_parallel.py tests/test_mutation_merge.py tests/test_checkpoint.py|merge or worker_count or split_prefixes or mutation or mpf_and_rationals or sigkill or corrupted or resume|ParallelRegions _init_worker _context region_source =finished =run_key =encode =decode|^\s*"\w+":\sFORMAT, ^\s*"\w+":\soptions\.||1
 replay|verify/smt/replay.py verify/smt/reader.py|tests/test_replay.py tests/test_smtlib_reader.py tests/test_mutation_replay.py|not cvc5_agrees and not bundled_encodings|solver_version _import_cvc5|||1
 verdict|verify/cli/check.py verify/cli/run.py verify/cli/common.py verify/cli/main.py|tests/test_cli.py tests/test_cli_edges.py tests/test_mutation_verdict.py|not bundled_models and not python_dash_m and not torch_warnings and not closed_stdout and not ci_example and not train_refuses and not manifest and not help|Progress _clock register _write_junit Outputs SignalStop.__enter__ SignalStop.__exit__ SignalStop._watch SignalStop._handler _check_on_subtrees =exit_code_for =worst_exit_code =main|^\s*enabled\s=\sargs\.progress ^\s*progress\s=\sProgress\(||1
+regression|verify/check/regression.py verify/check/worst_case.py verify/geometry/moments.py|tests/test_tasks_median.py tests/test_moments.py|not train_median and not pytest_marker and not bundled_median_models and not eps_is_exact||||1
 float32|verify/check/float32_band.py|tests/test_float32_band.py||||1
 "
 # Lines left unmutated in every group: the arguments of a raise (message wording and the line a
@@ -57,7 +58,7 @@ STABLE="measures float32"
 
 [ -x "$MUTMUT" ] || { echo "mutation.sh: mutmut not found next to $PY; pip install -e '.[mutation]'" >&2; exit 2; }
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(verdict replay confirm search measures merge)  # least recently measured first
+[ ${#wanted[@]} -eq 0 ] && wanted=(verdict replay confirm search measures merge regression)  # least recently measured first
 [ "${wanted[*]}" = "stable" ] && read -r -a wanted <<< "$STABLE"
 
 pct() { "$PY" -c "import sys; k, t = map(int, sys.argv[1:]); print(f'{100 * k / t:.1f}%' if t else '-')" "$1" "$2"; }
