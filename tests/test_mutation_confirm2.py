@@ -177,3 +177,198 @@ def test_a_one_output_model_is_refused_for_a_classification_claim(claim: KthArgm
     with pytest.raises(InputError) as caught:
         check_model(one, CheckOptions(claim=claim, estimate_samples=0))
     assert "one_output" in str(caught.value) and claim.name in str(caught.value)
+
+
+# -- the integer forward pass and the witness checks, against a Fraction forward pass -------------
+
+def forward(net: ExactRNN, x):  # type: ignore[no-untyped-def]
+    """The exact pass written out: (pre-activations per step, logits), in Fractions."""
+    h = [F(0)] * net.hidden_size
+    pres = []
+    for xt in x:
+        pre = [sum((w * hj for w, hj in zip(row, h)), F(0)) + a * xt for row, a in zip(net.w_hh, net.w_hi)]
+        pres.append(pre)
+        h = [max(v, F(0)) for v in pre]
+    return pres, [sum((w * hj for w, hj in zip(row, h)), F(0)) for row in net.w_oh]
+
+
+def proportional(ints, exact) -> bool:  # type: ignore[no-untyped-def]
+    """ints = c * exact for one c > 0."""
+    scale = next((F(a) / b for a, b in zip(ints, exact) if b != 0), None)
+    return (scale is None or scale > 0) and all(F(a) == (scale or 0) * b for a, b in zip(ints, exact))
+
+
+# one neuron, h_t = relu(h_{t-1} + x_t), logits (h, -h): at x = (1, 0) every pre-activation is 1
+UNIT = weights_of([[1.0]], [[1.0]], [[1.0], [-1.0]], path="unit")
+MIXED = weights_of([[0.5], [-0.25]], [[0.5, -1.0], [0.75, 0.25]], [[1.0, -0.5], [-0.25, 1.0], [0.5, 0.5]], path="mixed")
+
+
+@pytest.mark.parametrize("weights, x", [
+    (UNIT, (F(1), F(0))),
+    (UNIT, (F(1, 3), F(-1, 3))),
+    (MIXED, (F(1, 3), F(-2, 7), F(5, 2))),
+    (MIXED, (F(1), F(1), F(-1))),
+])
+def test_the_integer_pass_is_a_positive_multiple_of_the_exact_pass(weights, x) -> None:  # type: ignore[no-untyped-def]
+    net = ExactRNN.from_weights(weights)
+    pres, logits = cx._IntegerNetwork(net).run(x)
+    want_pres, want_logits = forward(net, x)
+    assert len(pres) == len(want_pres)
+    for got, want in zip(pres, want_pres):
+        assert proportional(got, want)
+    assert proportional(logits, want_logits)
+
+
+def test_the_integer_form_is_built_once_per_network() -> None:
+    net = ExactRNN.from_weights(MIXED)
+    assert cx._integer_network(net) is cx._integer_network(net)
+
+
+def test_a_cached_form_of_another_network_under_the_same_id_is_not_used(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    net, other = ExactRNN.from_weights(UNIT), ExactRNN.from_weights(weights_of([[1.0]], [[1.0]], [[-1.0], [1.0]]))
+    monkeypatch.setitem(cx._INTEGER, id(net), (other, cx._IntegerNetwork(other)))  # as if `other` had died
+    x = (F(1), F(0))
+    assert proportional(cx._integer_network(net).run(x)[1], forward(net, x)[1])
+
+
+def test_a_pre_activation_of_exactly_one_unit_is_active() -> None:
+    net = ExactRNN.from_weights(UNIT)
+    x = (F(1), F(0))  # pre-activations 1, 1; logits (1, -1): predicted 0
+    check_witness(x, net, ((True,), (True,)), predicted=0)  # no WitnessMismatch
+    with pytest.raises(WitnessMismatch):
+        check_witness(x, net, ((True,), (True,)), predicted=1)
+
+
+def test_a_boundary_point_may_sit_on_an_inactive_neurons_zero_but_not_above_it() -> None:
+    net = ExactRNN.from_weights(UNIT)
+    # x = (0, 1): pre-activations 0 then 1, logits (1, -1): in the closure of (inactive, active)
+    check_witness((F(0), F(1)), net, ((False,), (True,)), predicted=None, target=1)
+    # x = (1, 0): the first pre-activation is 1 > 0, so not in the closure of an inactive neuron
+    with pytest.raises(WitnessMismatch):
+        check_witness((F(1), F(0)), net, ((False,), (True,)), predicted=None, target=1)
+
+
+def _confirm_unit(x, **kw):  # type: ignore[no-untyped-def]
+    return confirm(x, region=0, piece="p", network=ExactRNN.from_weights(UNIT), model=Float32Model(UNIT),
+                   claim=KthArgmaxClaim(2), **kw)
+
+
+def test_confirm_checks_a_cone_witness_prediction_and_a_boundary_target() -> None:
+    x = (F(1), F(0))  # predicted 0 by the hand pass above
+    ok = _confirm_unit(x, measure_zero=False, pattern=((True,), (True,)), predicted=0)
+    assert ok.predicted_exact == 0
+    with pytest.raises(WitnessMismatch):  # the cone says 1: a harness bug
+        _confirm_unit(x, measure_zero=False, pattern=((True,), (True,)), predicted=1)
+    assert _confirm_unit(x, measure_zero=True, pattern=((True,), (True,)), target=1).measure_zero
+    with pytest.raises(WitnessMismatch):  # a boundary witness predicted its own target
+        _confirm_unit(x, measure_zero=True, pattern=((True,), (True,)), target=0)
+
+
+# -- real checks: what evaluate_region stores and how check_model finds it ------------------------
+
+def always_zero():  # type: ignore[no-untyped-def]
+    # h_t = relu(x_t - h_{t-1}/2), logits (1, 1/2, 1/4) h: n = 3, index 0 always wins
+    return weights_of([[1.0]], [[-0.5]], [[1.0], [0.5], [0.25]], path="always_zero_1_3")
+
+
+@pytest.fixture(scope="module")
+def three():  # type: ignore[no-untyped-def]
+    return check_model(always_zero(), CheckOptions(estimate_samples=0))
+
+
+def _inside_closed(geometry, cone) -> bool:  # type: ignore[no-untyped-def]
+    normals = [c.positive_normal() for c in cone.constraints]
+    return all(sum((a * r for a, r in zip(nv, ray)), F(0)) >= 0 for nv in normals for ray in geometry.rays)
+
+
+def test_each_cone_geometry_is_its_own_cones(three) -> None:  # type: ignore[no-untyped-def]
+    assert three.regions and any(len(o.claim.cones) >= 2 for o in three.regions)
+    for cone in three.cones:
+        geometry = three.cone_geometry(cone)
+        assert geometry is not None and geometry.n == 3 and geometry.full_dimensional
+        assert _inside_closed(geometry, cone)
+    # a cone no region holds has no geometry
+    stranger = next(iter(three.cones))
+    from dataclasses import replace
+    assert three.cone_geometry(replace(stranger, region=10**6)) is None
+
+
+def test_a_cone_not_grown_by_the_search_is_measured_from_its_constraints(monkeypatch, three) -> None:  # type: ignore[no-untyped-def]
+    region = three.regions[0].region
+    grown = evaluate_region(region, CheckOptions(), SolverStats())
+    real = pipeline.check_region
+
+    def without_grown(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        result.grown = [None] * len(result.cones)
+        return result
+
+    monkeypatch.setattr(pipeline, "check_region", without_grown)
+    plain = evaluate_region(region, CheckOptions(), SolverStats())
+    assert len(plain.cone_measures) == len(grown.cone_measures) >= 1
+    for a, b in zip(plain.cone_measures, grown.cone_measures):
+        assert a is not None and b is not None and a.lower <= b.upper and b.lower <= a.upper
+    for cone, geometry in zip(plain.claim.cones, plain.cone_geometries):
+        assert geometry is not None and _inside_closed(geometry, cone)
+
+
+def test_a_cone_without_geometry_has_no_measure(monkeypatch, three) -> None:  # type: ignore[no-untyped-def]
+    outcome = evaluate_region(three.regions[0].region, CheckOptions(), SolverStats())
+    grown = next(g for g in outcome.claim.grown if g is not None)
+    monkeypatch.setattr(pipeline, "geometry_of", lambda cone: None)
+    assert pipeline._measured(grown, 3) == (None, None)
+
+
+def test_a_two_input_region_stores_no_cone_geometry() -> None:
+    net = ExactRNN.from_weights(load_weights(M22))
+    for region in RegionSearch(net, SolverStats()).run():
+        outcome = evaluate_region(region, CheckOptions(), SolverStats())
+        assert outcome.cone_geometries == tuple(None for _ in outcome.claim.cones)
+        assert len(outcome.cone_measures) == len(outcome.claim.cones)
+
+
+def test_a_deferred_witness_with_known_signs_is_not_computed() -> None:
+    net = ExactRNN.from_weights(load_weights(M22))
+    cones = [c for region in RegionSearch(net, SolverStats()).run()
+             for c in evaluate_region(region, CheckOptions(), SolverStats()).claim.cones if not c.correct]
+    deferred = [c for c in cones if witness_signs(c) is not None]
+    assert deferred
+    for cone in deferred:
+        point = interior_point(cone, 2)
+        assert witness_signs(cone) is not None  # still deferred: no Z3 replay was run
+        for c in cone.constraints:
+            assert sum((a * v for a, v in zip(c.positive_normal(), point)), F(0)) > 0
+
+
+# -- evaluate_regions: the search and the worker's one solver get the run's settings --------------
+
+def test_the_search_gets_the_runs_stats_and_the_cross_check_decider(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seen: list[tuple[object, dict]] = []
+
+    class Spy(RegionSearch):
+        def __init__(self, network, stats, **kw):  # type: ignore[no-untyped-def]
+            seen.append((stats, kw))
+            super().__init__(network, stats, **kw)
+
+    monkeypatch.setattr(pipeline, "RegionSearch", Spy)
+    net = ExactRNN.from_weights(load_weights(M22))
+    for cross, decider in ((True, "both"), (False, "geometry")):
+        stats = SolverStats()
+        evaluated = evaluate_regions(net, CheckOptions(cross_check=cross, estimate_samples=0), stats)
+        assert evaluated.state.complete and len(evaluated.outcomes) == 6  # M_{2,2}: 6 regions
+        assert seen[-1][0] is stats and seen[-1][1]["decider"] == decider
+
+
+def test_one_solver_with_the_runs_query_timeout_serves_every_region(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    made: list[object] = []
+    real = pipeline.ExactSolver
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, n, stats, **kw):  # type: ignore[no-untyped-def]
+            made.append(kw.get("limits"))
+            super().__init__(n, stats, **kw)
+
+    monkeypatch.setattr(pipeline, "ExactSolver", Spy)
+    evaluated = evaluate_regions(ExactRNN.from_weights(load_weights(M22)), CheckOptions(timeout_ms=4321), SolverStats())
+    assert len(evaluated.outcomes) == 6 and len(made) == 1
+    assert made[0] is not None and made[0].timeout_ms == 4321
