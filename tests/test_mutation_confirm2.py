@@ -30,6 +30,7 @@ from verify.corpus.handcrafted import weights_of
 from verify.formats import load_weights
 from verify.formats.torch_model import Float32Model
 from verify.geometry.measure import Measure
+from verify.geometry.solid import geometry_measure
 from verify.smt.solver import SolverStats
 
 M22 = "models/algzoo/2nd_argmax_2_2.pth"
@@ -372,3 +373,23 @@ def test_one_solver_with_the_runs_query_timeout_serves_every_region(monkeypatch)
     evaluated = evaluate_regions(ExactRNN.from_weights(load_weights(M22)), CheckOptions(timeout_ms=4321), SolverStats())
     assert len(evaluated.outcomes) == 6 and len(made) == 1
     assert made[0] is not None and made[0].timeout_ms == 4321
+
+
+def _exact(v: mpf) -> F:
+    return F(int(v.man)) * F(2) ** int(v.exp)
+
+
+def test_a_four_input_regions_mass_is_its_cones_sum_not_a_second_integration() -> None:
+    # h_t = relu(x_t - h_{t-1}/2), logits (1, 1/2, 1/4, 1/8) h; the fourth region found has 3 cones
+    net = ExactRNN.from_weights(weights_of([[1.0]], [[-0.5]], [[1.0], [0.5], [0.25], [0.125]], path="az4"))
+    search = iter(RegionSearch(net, SolverStats()).run())
+    region = [next(search) for _ in range(4)][-1]
+    outcome = evaluate_region(region, CheckOptions(), SolverStats())
+    assert outcome.geometry is not None and all(m is not None for m in outcome.cone_measures)
+    pieces = list(outcome.cone_measures)
+    assert outcome.measure is not None and outcome.measure.method == LABEL[4]
+    # binary interval ends add exactly: compare as Fractions, not rounded floats
+    assert _exact(outcome.measure.lower) == sum(_exact(m.lower) for m in pieces)
+    assert _exact(outcome.measure.upper) == sum(_exact(m.upper) for m in pieces)
+    own = geometry_measure(outcome.geometry)  # the region integrated on its own: the same mass
+    assert own is not None and own.lower <= outcome.measure.upper and outcome.measure.lower <= own.upper
