@@ -297,3 +297,156 @@ def test_a_cross_check_that_cannot_decide_leaves_the_run_unknown_with_every_regi
     assert sorted(result.undecided_regions) == sorted(o.region.pattern_text for o in result.regions)
     assert len(result.regions) == 8  # y = x_last with W_hh = 0: one region per sign vector of R^3, by hand
     assert result.mse is None
+
+
+def test_an_interrupt_just_after_a_complete_search_is_still_never_proved(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The stop arrives once the search has walked every region (a Ctrl-C between the search and
+    the verdict): the search is complete and nothing is undecided, yet the run is interrupted,
+    so it is unknown, never proved (eps 10 would hold everywhere: |x_last - median| <= 2 max|x_i|)."""
+    import verify.check.regression as regression
+    from verify.check.regions import RegionSearch
+
+    after: list[bool] = []
+
+    class SearchThenStop(RegionSearch):  # type: ignore[misc]
+        def run(self):  # type: ignore[no-untyped-def]
+            yield from super().run()
+            after.append(True)
+
+    monkeypatch.setattr(regression, "RegionSearch", SearchThenStop)
+    result = regression.check_regression(
+        last_input_scalar(), regression.RegressionOptions(seq_len=3, eps=F(10), estimate_samples=0),
+        should_stop=lambda: "interrupted (SIGINT)" if after else None)
+    assert result.search.complete and result.undecided_regions == () and len(result.regions) == 8
+    assert result.interrupted and result.verdict.word == "unknown" and result.mse is None
+
+
+def test_a_search_that_leaves_prefixes_undecided_lists_them_without_their_reason(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A search (as past GEOMETRY_MAX_N, where Z3 decides it) that could not decide two prefixes: the
+    run is unknown and names the two prefixes, each without the reason in parentheses."""
+    import verify.check.regression as regression
+    from verify.check.regions import RegionSearch, SearchState
+
+    class Undecided(RegionSearch):  # type: ignore[misc]
+        def run(self):  # type: ignore[no-untyped-def]
+            self.state = SearchState(complete=False, undecided_prefixes=["10|0 (solver unknown)", "0 (timeout)"])
+            return iter(())
+
+    monkeypatch.setattr(regression, "RegionSearch", Undecided)
+    result = regression.check_regression(
+        last_input_scalar(), regression.RegressionOptions(seq_len=3, eps=F(10), estimate_samples=0))
+    assert result.undecided_regions == ("10|0", "0")
+    assert result.verdict.word == "unknown" and result.worst is None
+
+
+def test_on_region_counts_the_regions_and_the_solver_checks_so_far() -> None:
+    from verify.check.regression import RegressionOptions, check_regression
+
+    calls: list[tuple[int, int]] = []
+    result = check_regression(last_input_scalar(), RegressionOptions(seq_len=3, eps=F(10), estimate_samples=0,
+                                                                     cross_check=True),
+                              on_region=lambda k, checks: calls.append((k, checks)))
+    assert [k for k, _ in calls] == list(range(1, 9))
+    checks = [c for _, c in calls]
+    assert checks == sorted(checks) and checks[0] > 0 and checks[-1] == result.stats.checks  # the cross-check asks Z3
+
+
+# ---- maximize_on_cube: the exact simplex against vertex enumeration --------------------------------
+
+def _solve(rows: list[list[F]], rhs: list[F]) -> list[F] | None:
+    """Gauss-Jordan over Fractions, written here; None when the rows are dependent."""
+    n = len(rows)
+    a = [list(r) + [b] for r, b in zip(rows, rhs)]
+    for col in range(n):
+        pivot = next((i for i in range(col, n) if a[i][col] != 0), None)
+        if pivot is None:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        a[col] = [v / a[col][col] for v in a[col]]
+        for i in range(n):
+            if i != col and a[i][col] != 0:
+                f = a[i][col]
+                a[i] = [v - f * w for v, w in zip(a[i], a[col])]
+    return [a[i][n] for i in range(n)]
+
+
+def _vertex_maximum(objective: list[F], cone_rows: list[list[F]]) -> F:
+    """max objective . x over {row . x >= 0, -1 <= x_i <= 1}: a bounded polytope holding the origin,
+    so the maximum sits at a vertex; every vertex solves n independent active constraints."""
+    import itertools
+
+    n = len(objective)
+    faces = [(list(r), F(0)) for r in cone_rows]
+    faces += [([F(int(k == i)) for k in range(n)], F(s)) for i in range(n) for s in (1, -1)]
+    best = F(0)  # the origin is feasible
+    for chosen in itertools.combinations(faces, n):
+        x = _solve([r for r, _ in chosen], [b for _, b in chosen])
+        if x is None:
+            continue
+        if all(sum(c * v for c, v in zip(r, x)) >= 0 for r in cone_rows) and all(abs(v) <= 1 for v in x):
+            best = max(best, sum(c * v for c, v in zip(objective, x)))
+    return best
+
+
+@pytest.mark.parametrize("n, cones", [(2, 40), (3, 40), (4, 6)])
+def test_the_cube_lp_equals_vertex_enumeration_on_random_cones(n: int, cones: int) -> None:
+    """Random cones (1 to n + 2 integer rows in [-3, 3], some degenerate: repeated or opposite
+    rows) and objectives: the simplex's value is the vertex maximum exactly, and its point lies in
+    the cone and the cube and attains the value."""
+    from verify.check.worst_case import max_abs_on_cube, maximize_on_cube
+
+    rng = np.random.default_rng(n)
+    for _ in range(cones):
+        rows = [[F(int(v)) for v in rng.integers(-3, 4, n)] for _ in range(int(rng.integers(1, n + 3)))]
+        if rng.random() < 0.3:
+            rows.append(list(rows[0]))  # a repeated row: degenerate pivots through the origin
+        objective = [F(int(v), int(rng.integers(1, 4))) for v in rng.integers(-4, 5, n)]
+        optimum = maximize_on_cube(objective, rows)
+        assert optimum.value == _vertex_maximum(objective, rows), (objective, rows)
+        point = optimum.point
+        assert all(sum(c * v for c, v in zip(r, point)) >= 0 for r in rows) and all(abs(v) <= 1 for v in point)
+        assert sum(c * v for c, v in zip(objective, point)) == optimum.value
+        both = max_abs_on_cube(objective, rows)
+        assert both.value == max(optimum.value, _vertex_maximum([-c for c in objective], rows))
+
+
+# ---- what the result carries besides the verdict --------------------------------------------------
+
+def test_the_result_names_its_network_length_worst_region_and_the_caveats_it_needs() -> None:
+    """y = x_last at n = 3, eps 1: worst |x2 - median| = 2, attained in a region whose own pieces
+    reach 2 (by hand); a complete run carries no caveat; its elapsed time is a duration."""
+    import time
+
+    from verify.check.regression import RegressionOptions, check_regression
+
+    before = time.perf_counter()
+    result = check_regression(last_input_scalar(), RegressionOptions(seq_len=3, eps=F(1), estimate_samples=0))
+    assert result.network == ExactRNN(w_hi=(F(1), F(-1)), w_hh=((F(0), F(0)), (F(0), F(0))), w_oh=((F(1), F(-1)),))
+    assert result.seq_len == 3 and result.worst == 2 and result.verdict.word == "refuted"
+    (home,) = [o for o in result.regions if o.region.index == result.worst_region]
+    assert home.worst == 2 and home.region.contains(result.worst_point)
+    assert result.notes == ()
+    assert 0 <= result.seconds <= time.perf_counter() - before
+
+
+def test_an_unfinished_n3_run_says_its_worst_case_is_a_lower_bound_and_its_mse_an_estimate() -> None:
+    from verify.check.regions import Budget
+    from verify.check.regression import RegressionOptions, check_regression
+
+    result = check_regression(last_input_scalar(), RegressionOptions(seq_len=3, eps=F(10), budget=Budget(max_regions=2),
+                                                                     estimate_samples=1000))
+    assert result.mse is None and result.mse_estimate is not None
+    assert len(result.notes) == 2
+    estimate_note, bound_note = result.notes
+    assert "search incomplete" in estimate_note and "ESTIMATE" in estimate_note and "n >= 4" not in estimate_note
+    assert "1000 samples, seed 0" in estimate_note
+    assert "only a lower bound" in bound_note
+
+
+def test_a_complete_n4_run_says_why_its_mse_is_an_estimate() -> None:
+    from verify.check.regression import RegressionOptions, check_regression
+
+    result = check_regression(last_input_scalar(), RegressionOptions(seq_len=4, eps=F(10), estimate_samples=500))
+    assert result.complete and result.mse is None and result.mse_estimate is not None
+    (note,) = result.notes
+    assert "n >= 4" in note and "Gaussian second moment" in note and "ESTIMATE" in note
