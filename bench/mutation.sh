@@ -2,7 +2,7 @@
 # Mutation score of the soundness-critical code (issue 18). Not part of CI (measured CPU and wall
 # times per group, and the idle-machine equivalent, in docs/testing.md).
 #
-#   bench/mutation.sh              verdict replay confirm search measures merge regression
+#   bench/mutation.sh              replay confirm regression search measures merge verdict
 #   bench/mutation.sh stable       measures and float32 only
 #   bench/mutation.sh merge replay named groups (float32: the float32 band, not in the default)
 #
@@ -58,7 +58,7 @@ STABLE="measures float32"
 
 [ -x "$MUTMUT" ] || { echo "mutation.sh: mutmut not found next to $PY; pip install -e '.[mutation]'" >&2; exit 2; }
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(verdict replay confirm search measures merge regression)  # least recently measured first
+[ ${#wanted[@]} -eq 0 ] && wanted=(replay confirm regression search measures merge verdict)
 [ "${wanted[*]}" = "stable" ] && read -r -a wanted <<< "$STABLE"
 
 pct() { "$PY" -c "import sys; k, t = map(int, sys.argv[1:]); print(f'{100 * k / t:.1f}%' if t else '-')" "$1" "$2"; }
