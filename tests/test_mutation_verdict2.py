@@ -298,3 +298,195 @@ def test_summary_lines_default_to_verbosity_zero_and_pass_the_report_through(mon
     summary_lines(report, -1)
     summary_lines(report, 1)
     assert seen == [(kind, report, 0), (kind, report, -1), (kind, report, 1)]
+
+
+# ---- settings: defaults of a bare Namespace, option names in errors, the median options' limits ------
+
+HANDCRAFTED = "models/handcrafted_2_2.pth"
+
+
+def test_settings_of_a_bare_namespace_are_the_documented_defaults() -> None:
+    """`verify check --help`: time budget 300 s, at most 50 counterexamples listed, 1 job, no
+    region budget, no query timeout, each model's own task."""
+    assert cli_check.settings_from(argparse.Namespace()) == CheckSettings(
+        claim=None, max_regions=None, time_budget=300.0, query_timeout=None, max_counterexamples=50, jobs=1)
+
+
+@pytest.mark.parametrize("option,field", [("--time-budget", "time_budget"), ("--query-timeout", "query_timeout")])
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_a_bad_number_of_seconds_is_refused_naming_its_option(option: str, field: str, bad: float) -> None:
+    with pytest.raises(InputError) as info:
+        cli_check.settings_from(argparse.Namespace(**{field: bad}))
+    assert str(info.value).startswith(f"{option} ")
+    code, out, err = run("check", HANDCRAFTED, option, str(bad))
+    assert code == 2 and out == "" and err.count("\n") == 1 and f"{option} " in err
+
+
+@pytest.mark.parametrize("seq_len,ok", [(1, False), (2, True), (3, True), (64, True), (65, False)])
+def test_seq_len_is_accepted_exactly_in_2_to_64(seq_len: int, ok: bool) -> None:
+    args = argparse.Namespace(seq_len=seq_len)
+    if ok:
+        assert cli_check.settings_from(args).seq_len == seq_len
+    else:
+        with pytest.raises(InputError, match="--seq-len"):
+            cli_check.settings_from(args)
+
+
+@pytest.mark.parametrize("claim,extra,ok", [
+    ("argmax", dict(eps="0.1"), False), ("argmax", dict(seq_len=3), False),
+    ("2nd-argmax", dict(eps="0.1", seq_len=3), False),
+    ("median", dict(eps="0.1"), True), ("median", dict(seq_len=3), True), ("median", dict(eps="0.1", seq_len=3), True),
+    (None, dict(eps="0.1", seq_len=3), True),  # no claim asked: decided per model (check_one)
+    ("argmax", dict(), True)])
+def test_eps_and_seq_len_belong_to_the_median_claim_alone(claim: str | None, extra: dict[str, Any], ok: bool) -> None:
+    args = argparse.Namespace(claim=claim, **extra)
+    if ok:
+        got = cli_check.settings_from(args)
+        assert got.claim == claim and got.seq_len == extra.get("seq_len")
+        assert got.eps == (Fraction(1, 10) if "eps" in extra else None)
+    else:
+        with pytest.raises(InputError, match="belong to the median claim"):
+            cli_check.settings_from(args)
+
+
+@pytest.mark.parametrize("checkpoint,jobs,needs_dask", [(None, 1, False), (None, 2, False), ("ckpt", 1, False),
+                                                        ("ckpt", 2, True), ("ckpt", 3, True)])
+def test_only_jobs_above_one_with_a_checkpoint_ask_for_a_local_dask_cluster(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, checkpoint: str | None, jobs: int, needs_dask: bool) -> None:
+    """--jobs N > 1 with --checkpoint runs on a local Dask cluster (--help), so only then is Dask
+    required (a spy stands in for the requirement check: Dask is installed here)."""
+    import verify.check.distributed as distributed
+
+    asked: list[bool] = []
+    monkeypatch.setattr(distributed, "require_dask", lambda: asked.append(True))
+    folder = None if checkpoint is None else str(tmp_path / checkpoint)
+    got = cli_check.settings_from(argparse.Namespace(checkpoint=folder, jobs=jobs))
+    assert asked == ([True] if needs_dask else [])
+    assert got.checkpoint == folder and got.jobs == jobs
+
+
+def test_resume_accepts_a_checkpoint_folder_that_already_holds_a_run(tmp_path: Path) -> None:
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "earlier-run").mkdir()
+    with pytest.raises(InputError, match="--resume"):  # a fresh run refuses a used folder
+        cli_check.settings_from(argparse.Namespace(checkpoint=str(folder)))
+    got = cli_check.settings_from(argparse.Namespace(checkpoint=str(folder), resume=True))
+    assert got.resume is True and got.checkpoint == str(folder)
+
+
+# ---- run_check: late write failures, the median --report folder, a stop during the last model ------
+
+def test_a_json_file_that_became_unwritable_during_the_check_is_exit_2_naming_the_option(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Validated before the first check, then a folder appears in its place while the model is
+    checked: exit 2, one line that names --json and the file (README: a write that fails later
+    is still exit 2 with one line)."""
+    target = tmp_path / "out.json"
+    real = cli_check.check_one
+
+    def check_then_block(path, args, io_, stop, settings):  # type: ignore[no-untyped-def]
+        got = real(path, args, io_, stop, settings)
+        target.mkdir()
+        return got
+
+    monkeypatch.setattr(cli_check, "check_one", check_then_block)
+    code, _, err = run("check", "-q", HANDCRAFTED, "--json", str(target))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"--json {target}: " in err
+
+
+def test_median_report_folder_holds_the_report_and_the_picture(tmp_path: Path) -> None:
+    folder = tmp_path / "rep"
+    code, _, _ = run("check", "-q", MEDIAN, "--seq-len", "3", "--report", str(folder))
+    assert code == 1
+    report = json.loads((folder / "report.json").read_text())
+    assert report["verdict"] == "refuted" and Fraction(report["worst_case"]["exact"]) == Fraction(1, 2)
+    for name in ("report.md", "report.html", "partition.png", "partition.svg"):  # n = 3: with the picture
+        assert (folder / name).stat().st_size > 0, name
+    assert (folder / "partition.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_stop_during_the_last_model_reports_nothing_left_unchecked(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    """SIGTERM (simulated by `stop.stop`) while the only model is checked: exit 143, the one line
+    on stderr says the run stopped and mentions no unchecked model; JUnit: no skipped case."""
+    import signal as signal_module
+
+    real = cli_check.check_one
+
+    def signalled(path, args, io_, stop, settings):  # type: ignore[no-untyped-def]
+        got = real(path, args, io_, stop, settings)
+        stop.stop(signal_module.SIGTERM)
+        return got
+
+    monkeypatch.setattr(cli_check, "check_one", signalled)
+    junit = tmp_path / "one.xml"
+    code, _, err = run("check", "-q", HANDCRAFTED, "--junit", str(junit))
+    assert code == 143 and err.count("\n") == 1
+    assert "SIGTERM" in err and "stopped" in err and "not checked" not in err and "XX" not in err
+    assert "<skipped" not in junit.read_text()
+
+
+def test_models_a_stop_left_unchecked_are_skipped_junit_cases_not_errors(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    import signal as signal_module
+
+    real = cli_check.check_one
+
+    def signalled(path, args, io_, stop, settings):  # type: ignore[no-untyped-def]
+        got = real(path, args, io_, stop, settings)
+        stop.stop(signal_module.SIGINT)
+        return got
+
+    monkeypatch.setattr(cli_check, "check_one", signalled)
+    junit = tmp_path / "two.xml"
+    code, _, err = run("check", "-q", HANDCRAFTED, HANDCRAFTED, HANDCRAFTED, "--junit", str(junit))
+    assert code == 130 and "2 model(s) not checked" in err
+    cases = junit.read_text().split("<testcase")[1:]
+    assert len(cases) == 3
+    assert "<skipped" not in cases[0] and "<error" not in cases[0]
+    for case in cases[1:]:
+        assert "<skipped" in case and "<error" not in case
+
+
+# ---- main: argv from sys.argv, the command list, verbosity, Ctrl-C -----------------------------------
+
+def test_main_without_argv_reads_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["verify", "check", "-q", HANDCRAFTED])
+    out, err = io.StringIO(), io.StringIO()
+    assert main(None, stdout=out, stderr=err) == 0
+    assert out.getvalue().count("\n") == 1 and "PROVED" in out.getvalue() and err.getvalue() == ""
+
+
+def test_no_command_is_exit_2_with_one_line_listing_the_commands() -> None:
+    code, out, err = run()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    listed = re.search(r"a command is required: (.*) \(see --help\)", err)
+    assert listed is not None
+    names = listed.group(1).split(", ")
+    assert {"check", "sample", "encode", "replay"} <= set(names)  # the commands README documents
+    assert all(re.fullmatch(r"[a-z0-9-]+", name) for name in names) and names == sorted(names)
+
+
+def test_default_output_is_shorter_than_verbose_and_has_no_notes() -> None:
+    """-v prints every counterexample and every note; the default does not (--help)."""
+    code, plain, _ = run("check", M22)
+    code_v, verbose, _ = run("check", M22, "-v")
+    assert code == code_v == 1
+    assert len(plain.splitlines()) < len(verbose.splitlines())
+    code, plain, _ = run("check", HANDCRAFTED, "--max-regions", "1")
+    _, verbose, _ = run("check", HANDCRAFTED, "--max-regions", "1", "-v")
+    assert code == 3 and "note:" not in plain and "note:" in verbose
+
+
+def test_ctrl_c_outside_the_solver_is_exit_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_check, "check_one", interrupted)
+    code, out, err = run("check", HANDCRAFTED)
+    assert code == 130 and out == ""
+    assert err.count("\n") == 1 and err.startswith("verify: ") and "interrupted" in err
