@@ -1,0 +1,223 @@
+"""Exact geometry helpers of the measures, one at a time (issue 18's measures group).
+
+Expectations come from code written here (a Leibniz determinant, a Gauss-Jordan inverse, vertex
+enumeration) or from cones drawn by hand; none is read from the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+from mpmath import iv, mpf
+
+from verify.core.linear import Constraint, Op
+from verify.geometry import lp
+from verify.geometry.measure import interval, working_precision
+from verify.geometry.planar import extreme_rays_2d
+from verify.geometry.solid import _int_det, _Scaled, gram_det, measured_cone
+
+
+def leibniz(m: list[list[F]]) -> F:
+    """det by the permutation expansion: slow, obviously right."""
+    size = len(m)
+    total = F(0)
+    for perm in itertools.permutations(range(size)):
+        inversions = sum(1 for i in range(size) for j in range(i + 1, size) if perm[i] > perm[j])
+        term = F(-1 if inversions % 2 else 1)
+        for i in range(size):
+            term *= m[i][perm[i]]
+        total += term
+    return total
+
+
+def test_integer_determinant_against_the_permutation_expansion() -> None:
+    """Random integer matrices of size 1 to 5, a third of them with zeros down the first columns
+    (row swaps, and a column with no pivot at all)."""
+    rng = np.random.default_rng(0)
+    for trial in range(150):
+        size = int(rng.integers(1, 6))
+        m = [[int(v) for v in rng.integers(-4, 5, size)] for _ in range(size)]
+        if trial % 3 == 0:
+            for i in range(size - 1):
+                m[i][0] = 0  # only the last row has a first-column pivot: a swap is needed
+        if trial % 7 == 0 and size > 1:
+            for row in m:
+                row[1] = 0  # a zero column: det 0
+        assert _int_det(m) == leibniz([[F(v) for v in row] for row in m]), m
+
+
+def test_integer_determinant_of_hand_matrices() -> None:
+    assert _int_det([[0, 1], [1, 0]]) == -1  # one swap
+    assert _int_det([[0, 0, 1], [0, 1, 0], [1, 0, 0]]) == -1
+    assert _int_det([[2, 3], [4, 6]]) == 0
+    assert _int_det([[0, 2], [0, 5]]) == 0  # no pivot in the first column
+    assert _int_det([[7]]) == 7
+
+
+def test_gram_determinant_against_the_permutation_expansion() -> None:
+    """Gram matrices of random rational vectors (some zero, some dependent), built here."""
+    rng = np.random.default_rng(1)
+    for trial in range(120):
+        n = int(rng.integers(1, 5))
+        k = int(rng.integers(1, n + 2))
+        vectors = [[F(int(v), int(rng.integers(1, 4))) for v in rng.integers(-3, 4, n)] for _ in range(k)]
+        if trial % 4 == 0:
+            vectors[0] = [F(0)] * n  # a zero vector first: its diagonal entry is 0, a swap is tried
+        if trial % 5 == 0 and k > 1:
+            vectors[-1] = [2 * v for v in vectors[0]]  # dependent
+        gram = [[sum((a * b for a, b in zip(u, v)), F(0)) for v in vectors] for u in vectors]
+        assert gram_det(vectors) == leibniz(gram), vectors
+
+
+def test_gram_determinant_by_hand() -> None:
+    assert gram_det([[F(1), F(0)], [F(1), F(1)]]) == 1  # unit square sheared: area 1
+    assert gram_det([[F(1, 2), F(0), F(0)], [F(0), F(3), F(0)]]) == F(9, 4)  # (1/2 * 3)^2
+    assert gram_det([[F(1), F(2)], [F(2), F(4)]]) == 0
+
+
+def test_scaled_vectors_over_one_denominator() -> None:
+    s = _Scaled((F(1, 2), F(1, 3), F(2)))
+    assert s.den == 6 and s.ints == (3, 2, 12)
+    t = _Scaled((F(4), F(-1)))
+    assert t.den == 1 and t.ints == (4, -1)
+
+
+# ---- 2-D cones: their two boundary rays, counter-clockwise, largest |coordinate| 1 ----------------
+
+def ge(a: F, b: F) -> Constraint:
+    return Constraint((F(a), F(b)), Op.GE)
+
+
+@pytest.mark.parametrize("constraints, expected", [
+    # 3x - y >= 0 and y >= 0: between (1, 0) and (1, 3), i.e. (1/3, 1) scaled; counter-clockwise from (1, 0)
+    ([ge(3, -1), ge(0, 1)], [(F(1), F(0)), (F(1, 3), F(1))]),
+    ([ge(0, 1), ge(3, -1)], [(F(1), F(0)), (F(1, 3), F(1))]),
+    # -x - 2y >= 0 and x >= 0: from (0, -1) counter-clockwise to (1, -1/2)... is the wedge x >= 0, y <= -x/2
+    ([ge(-1, -2), ge(1, 0)], [(F(0), F(-1)), (F(1), F(-1, 2))]),
+    # half-planes: y >= 0 starts at (1, 0); y <= 0 (written -2y >= 0) starts at (-1, 0)
+    ([ge(0, 1)], [(F(1), F(0)), (F(-1), F(0))]),
+    ([ge(0, -2)], [(F(-1), F(0)), (F(1), F(0))]),
+    # x >= 0 written twice at two scales: starts at (0, -1)
+    ([ge(5, 0), ge(1, 0)], [(F(0), F(-1)), (F(0), F(1))]),
+])
+def test_extreme_rays_2d_by_hand(constraints, expected) -> None:  # type: ignore[no-untyped-def]
+    assert extreme_rays_2d(constraints) == expected
+
+
+def test_the_whole_plane_has_no_boundary_ray() -> None:
+    assert extreme_rays_2d([]) == [] and extreme_rays_2d([ge(0, 0)]) == []
+
+
+# ---- intervals of rationals ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [F(1, 3), F(-7, 2), F(10 ** 30 + 1, 3 ** 40), F(0)])
+def test_interval_of_a_rational_encloses_it_tightly(value: F) -> None:
+    with working_precision():
+        box = interval(value)
+        lo, hi = mpf(box.a), mpf(box.b)
+        # lo <= p / q <= hi, checked without division: q lo <= p <= q hi (exact at this precision)
+        assert lo * value.denominator <= value.numerator <= hi * value.denominator
+        assert hi - lo <= abs(mpf(value.numerator) / value.denominator) * mpf(2) ** -150
+
+
+def test_interval_of_a_binary_fraction_is_a_point() -> None:
+    with working_precision():
+        box = interval(F(-7, 2))
+        assert box.a == box.b == iv.mpf(-3.5)
+
+
+# ---- the exact LP: the rank-one inverse update and whole walks ------------------------------------
+
+def gauss_jordan_inverse(m: list[list[F]]) -> list[list[F]] | None:
+    size = len(m)
+    a = [list(row) + [F(int(i == j)) for j in range(size)] for i, row in enumerate(m)]
+    for col in range(size):
+        pivot = next((i for i in range(col, size) if a[i][col] != 0), None)
+        if pivot is None:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        a[col] = [v / a[col][col] for v in a[col]]
+        for i in range(size):
+            if i != col and a[i][col] != 0:
+                f = a[i][col]
+                a[i] = [v - f * w for v, w in zip(a[i], a[col])]
+    return [row[size:] for row in a]
+
+
+def test_replacing_a_row_updates_the_inverse_exactly() -> None:
+    rng = np.random.default_rng(2)
+    checked = 0
+    while checked < 60:
+        size = int(rng.integers(1, 5))
+        b = [[F(int(v)) for v in rng.integers(-3, 4, size)] for _ in range(size)]
+        inv = gauss_jordan_inverse(b)
+        if inv is None:
+            continue
+        k = int(rng.integers(0, size))
+        row = [F(int(v), int(rng.integers(1, 3))) for v in rng.integers(-3, 4, size)]
+        replaced = [list(r) for r in b]
+        replaced[k] = row
+        expected = gauss_jordan_inverse(replaced)
+        if expected is None:
+            with pytest.raises(ValueError):
+                lp._replace_row(inv, k, row)
+        else:
+            assert lp._replace_row(inv, k, row) == expected
+        checked += 1
+
+
+def test_maximize_walks_from_the_far_corner_of_a_box_to_the_vertex_maximum() -> None:
+    """max (1, 2, 3) . z on -1 <= z_i <= 1 and z0 + z1 + z2 <= 2, from the vertex (-1, -1, -1). By
+    hand: the sum allows two coordinates at 1 and the third at 0; giving way on the cheapest, z0,
+    is best: z = (0, 1, 1), value 5 (against 4 for (1, 0, 1) and 3 for (1, 1, 0))."""
+    rows = [[F(int(i == j)) for j in range(3)] for i in range(3)] + [[-F(int(i == j)) for j in range(3)] for i in range(3)]
+    rows.append([F(1), F(1), F(1)])
+    bounds = [F(1)] * 6 + [F(2)]
+    result = lp.maximize([F(1), F(2), F(3)], rows, bounds, [3, 4, 5])
+    assert result.optimal and result.point == (F(0), F(1), F(1)) and result.value == 5
+
+
+def test_maximize_against_vertex_enumeration_on_random_polytopes() -> None:
+    """Random rows cut the box [-1, 1]^n (n = 2, 3); the walk starts at the corner (-1, ..., -1)
+    whenever every random row holds there; its value is the largest over all vertices, found by
+    solving every choice of n rows here."""
+    rng = np.random.default_rng(3)
+    done = 0
+    while done < 40:
+        n = int(rng.integers(2, 4))
+        box = [[F(int(i == j)) for j in range(n)] for i in range(n)] + [[-F(int(i == j)) for j in range(n)] for i in range(n)]
+        extra = [[F(int(v)) for v in rng.integers(-3, 4, n)] for _ in range(int(rng.integers(1, 4)))]
+        rows = box + extra
+        corner = [F(-1)] * n
+        bounds = [F(1)] * (2 * n) + [sum((a * c for a, c in zip(r, corner)), F(0)) + int(rng.integers(0, 4)) for r in extra]
+        objective = [F(int(v)) for v in rng.integers(-4, 5, n)]
+        best = None
+        for chosen in itertools.combinations(range(len(rows)), n):
+            inv = gauss_jordan_inverse([rows[i] for i in chosen])
+            if inv is None:
+                continue
+            z = [sum((inv[r][k] * bounds[chosen[k]] for k in range(n)), F(0)) for r in range(n)]
+            if all(sum((a * v for a, v in zip(row, z)), F(0)) <= b for row, b in zip(rows, bounds)):
+                value = sum((c * v for c, v in zip(objective, z)), F(0))
+                best = value if best is None else max(best, value)
+        result = lp.maximize(objective, rows, bounds, list(range(n, 2 * n)))
+        assert result.optimal and result.value == best
+        assert all(sum((a * v for a, v in zip(row, result.point)), F(0)) <= b for row, b in zip(rows, bounds))
+        done += 1
+
+
+# ---- measured_cone: geometry and measure together, or neither past the certified rank -------------
+
+def test_measured_cone_of_an_orthant_and_past_the_certified_rank() -> None:
+    octant = [Constraint(tuple(F(int(i == j)) for j in range(3)), Op.GT) for i in range(3)]
+    geometry, measure = measured_cone(octant, 3)
+    assert geometry is not None and measure is not None
+    assert measure.lower <= mpf(1) / 8 <= measure.upper and measure.upper - measure.lower < 1e-50
+    six = [Constraint(tuple(F(int(i == j)) for j in range(6)), Op.GT) for i in range(6)]
+    assert measured_cone(six, 6) == (None, None)  # rank 6: no certified method, no geometry computed
+    empty = [Constraint((F(1), F(0)), Op.GT), Constraint((F(-1), F(0)), Op.GT)]
+    geometry, measure = measured_cone(empty, 2)
+    assert measure is not None and measure.lower == measure.upper == 0
