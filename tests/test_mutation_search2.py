@@ -446,3 +446,23 @@ def test_past_five_inputs_a_piece_whose_target_always_loses_keeps_its_interior_p
     assert [(v.piece, v.target) for v in result.boundary_violations] == [("x0 > x1 > rest", 1)]
     x = result.boundary_violations[0].point
     assert x[0] > x[1] > max(x[2:])  # in the piece: x1 is the 2nd largest, yet index 0 wins
+
+
+def test_a_tie_with_a_later_index_still_needs_the_other_indices_beaten() -> None:
+    """R^3, logits (x0, x0, x2): index 0 wins where x0 >= x2 (tying index 1, which comes later),
+    index 2 where x2 > x0. By hand, per order of the inputs, one prediction each."""
+    result = check_region(hand_region([], [(1, 0, 0), (1, 0, 0), (0, 0, 1)]), KthArgmaxClaim(2), SolverStats())
+    assert sorted((c.piece, c.target, c.predicted, c.tied) for c in result.cones) == [
+        ("x0 > x1 > rest", 1, 0, True), ("x0 > x2 > rest", 2, 0, True), ("x1 > x0 > rest", 0, 0, True),
+        ("x1 > x2 > rest", 2, 2, False), ("x2 > x0 > rest", 0, 2, False), ("x2 > x1 > rest", 1, 2, False)]
+    assert result.verdict is Verdict.REFUTED
+
+
+@pytest.mark.parametrize("decider,checks", [("z3", 6), ("both", 6), ("geometry", 0)])
+def test_a_direction_already_on_the_path_is_not_asked_again(decider: str, checks: int) -> None:
+    """Z3 is asked about new directions only: x0 > 0 and x0 < 0 at the root, then x1 > 0 and x1 < 0
+    under each sign of x0: 6 checks. Neuron 1 of each step repeats neuron 0's direction, whose
+    sign the path already asserts (and geometry alone asks Z3 nothing)."""
+    stats = SolverStats()
+    assert len(list(RegionSearch(_twin_net(), stats, decider=decider).run())) == 4
+    assert stats.checks == checks
