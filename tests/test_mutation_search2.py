@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 
 import dataclasses
@@ -19,7 +20,7 @@ import random
 import verify.check.claims as claims_module
 from verify.check.claims import Verdict, _orthant, check_region, grow, region_cone, witness_signs
 from verify.check.regions import Region, RegionSearch
-from verify.core.claim import KthArgmaxClaim, MedianClaim, regression_claim_from_name
+from verify.core.claim import ArgoutlierClaim, KthArgmaxClaim, MedianClaim, regression_claim_from_name
 from verify.core.errors import InputError
 from verify.core.linear import Constraint, Op, dot
 from verify.core.network import ExactRNN
@@ -466,3 +467,21 @@ def test_a_direction_already_on_the_path_is_not_asked_again(decider: str, checks
     stats = SolverStats()
     assert len(list(RegionSearch(_twin_net(), stats, decider=decider).run())) == 4
     assert stats.checks == checks
+
+
+def test_argoutlier_labels_of_a_float32_batch_are_the_exact_ones() -> None:
+    """Near ties (x2 about as far below the mean as x0 is above it), given as float32: the labels
+    are those of exact arithmetic on the same values (float32 arithmetic would pick x0)."""
+    rows = [[0.1257302165031433, -0.13210485875606537, -0.38993996381759644],
+            [0.10490011423826218, -0.5356693863868713, -1.1762391328811646],
+            [1.3040000200271606, 0.9470809698104858, 0.5901618003845215]]
+    batch = np.array(rows, dtype=np.float32)
+    want = []
+    for row in batch.tolist():  # the float32 values, exactly, as Fractions
+        x = [F(v) for v in row]
+        mean = sum(x, F(0)) / 3
+        far = [abs(v - mean) for v in x]
+        assert far.count(max(far)) == 1
+        want.append(far.index(max(far)))
+    assert want == [2, 2, 2]
+    assert ArgoutlierClaim().targets(batch).tolist() == want
