@@ -486,3 +486,42 @@ def test_argoutlier_labels_of_a_float32_batch_are_the_exact_ones() -> None:
         want.append(far.index(max(far)))
     assert want == [2, 2, 2]
     assert ArgoutlierClaim().targets(batch).tolist() == want
+
+
+def _det3(m: list[tuple[int, ...]]) -> int:
+    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+
+
+def _extreme_rays_4d(normals: list[tuple[int, ...]]) -> set[tuple[int, ...]]:
+    """Brute force in R^4, as in R^3: the feasible directions +-d tight on three independent
+    normals, d their generalised cross product (signed 3 x 3 minors)."""
+    rays = set()
+    for trio in itertools.combinations(normals, 3):
+        d = tuple((-1) ** i * _det3([tuple(r[k] for k in range(4) if k != i) for r in trio]) for i in range(4))
+        if not any(d):
+            continue
+        for s in (1, -1):
+            r = tuple(s * v for v in d)
+            if all(sum(x * y for x, y in zip(a, r)) >= 0 for a in normals):
+                rays.add(_prim(r))
+    return rays
+
+
+def test_a_cone_in_r4_cut_eleven_times_against_brute_force_extreme_rays() -> None:
+    """A sequence of cuts in R^4 (found by a random search over random normals and sums of earlier
+    ones, replayed here): after every cut that leaves a pointed cone, its rays are exactly the
+    brute-force extreme rays (6 at the end; the tight sets of the rays decide which pairs combine,
+    so a wrong tight set shows up as an extra, non-extreme ray)."""
+    cuts = [(-1, 0, 0, -2), (-2, -2, 1, 0), (2, 2, 1, 0), (1, 2, 1, -2), (-2, 1, -1, 1), (-2, 1, 1, 1),
+            (2, 0, 2, -1), (-1, -2, 3, -3), (0, 2, 2, -1), (0, 3, 2, 1), (0, 1, -2, -2)]
+    cone = GrowingCone.whole_space(4, 4096)
+    pointed = 0
+    for k, a in enumerate(cuts, 1):
+        grown = grow(cone, [Constraint(tuple(F(v) for v in a), Op.GE)])
+        assert grown is not None  # every cut leaves an open part
+        cone = grown
+        if not cone.lineality:
+            assert set(cone.rays) == _extreme_rays_4d(cuts[:k]), k
+            pointed += 1
+    assert pointed == 7 and len(cone.rays) == 6
