@@ -221,3 +221,87 @@ def test_measured_cone_of_an_orthant_and_past_the_certified_rank() -> None:
     empty = [Constraint((F(1), F(0)), Op.GT), Constraint((F(-1), F(0)), Op.GT)]
     geometry, measure = measured_cone(empty, 2)
     assert measure is not None and measure.lower == measure.upper == 0
+
+
+def test_grown_cone_geometry_has_rays_and_facets_with_largest_coordinate_one() -> None:
+    """The cone 2x - y >= 0, 3y - z >= 0, z >= 0 in R^3, grown one integer row at a time: its rays,
+    written with largest |coordinate| 1, are (1, 0, 0), (1/2, 1, 0) and (1/6, 1/3, 1), by hand
+    (each solves two of the rows with equality and the third strictly); its facets are the rows,
+    scaled the same way."""
+    from verify.geometry.integer_cone import GrowingCone
+    from verify.geometry.solid import geometry_of
+
+    cone = GrowingCone.whole_space(3, 4096)
+    for row in ((2, -1, 0), (0, 3, -1), (0, 0, 1)):
+        cone = cone.add(row)
+    geometry = geometry_of(cone)
+    assert geometry is not None and geometry.full_dimensional
+    assert set(geometry.rays) == {(F(1), F(0), F(0)), (F(1, 2), F(1), F(0)), (F(1, 6), F(1, 3), F(1))}
+    assert set(geometry.facets) == {(F(1), F(-1, 2), F(0)), (F(0), F(1), F(-1, 3)), (F(0), F(0), F(1))}
+
+
+# ---- the ends of an Arb ball, rounded outward ------------------------------------------------------
+
+def _exact(value: mpf) -> F:
+    sign, man, exp, _ = value._mpf_  # (-1)^sign * man * 2^exp, exactly
+    return (-1) ** sign * F(int(man)) * F(2) ** int(exp)
+
+
+def _ball_part(value) -> F:  # type: ignore[no-untyped-def]
+    man, exp = value.man_exp()  # an Arb midpoint or radius: a signed mantissa times 2^exp
+    return F(int(man)) * F(2) ** int(exp)
+
+
+@pytest.mark.parametrize("mid, rad", [
+    (F(1), F(1, 1024)),  # a wide ball: both ends exact at 203 bits
+    (F(1, 2), F(1024)),  # the radius far larger than the midpoint (its exponent the larger)
+    (F(-3), F(1, 8)),  # negative ends
+    (1 + F(1, 2 ** 100), F(1024)),  # a midpoint of 101 bits: its exponent far below the radius's
+])
+def test_ball_ends_are_mid_minus_and_plus_rad(mid: F, rad: F) -> None:
+    from flint import arb
+
+    from verify.geometry.measure import ball_ends
+
+    from flint import ctx
+
+    old = ctx.prec
+    ctx.prec = 300  # the midpoint exact (101 bits at most here)
+    try:
+        ball = arb(mid.numerator) / mid.denominator + arb(0, rad.numerator) / rad.denominator
+    finally:
+        ctx.prec = old
+    lower, upper = ball_ends(ball)
+    r = _ball_part(ball.rad())
+    assert r >= rad and _ball_part(ball.mid()) == mid  # the ball holds [mid - rad, mid + rad] (Arb may widen the radius)
+    assert _exact(lower) == mid - r and _exact(upper) == mid + r
+
+
+def test_ball_ends_round_outward_when_the_ends_need_more_bits() -> None:
+    """mid = -(1 + 2^-300) needs 301 bits, more than the 203 kept: the lower end must round toward
+    minus infinity (below the exact end), the upper end toward plus infinity."""
+    from flint import arb, ctx
+
+    from verify.geometry.measure import ball_ends
+
+    exact_mid = -(1 + F(1, 2 ** 300))
+    old = ctx.prec
+    ctx.prec = 400
+    try:
+        ball = -(1 + arb(2) ** -300) + arb(0, 1) * arb(2) ** -350  # radius about 2^-350
+    finally:
+        ctx.prec = old
+    assert _ball_part(ball.mid()) == exact_mid
+    r = _ball_part(ball.rad())
+    lower, upper = ball_ends(ball)
+    assert _exact(lower) <= exact_mid - r < exact_mid + r <= _exact(upper)
+    assert _exact(lower) < exact_mid - r and _exact(upper) > exact_mid + r  # rounded: not exact at 203 bits
+
+
+def test_measured_cone_without_geometry_has_no_measure(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When the double description gives up (its ray cap), there is neither geometry nor measure."""
+    import verify.geometry.solid as solid
+
+    monkeypatch.setattr(solid, "cone_geometry", lambda constraints, n: None)
+    octant = [Constraint(tuple(F(int(i == j)) for j in range(3)), Op.GT) for i in range(3)]
+    assert solid.measured_cone(octant, 3) == (None, None)
