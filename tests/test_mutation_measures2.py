@@ -7,6 +7,7 @@ enumeration) or from cones drawn by hand; none is read from the code under test.
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction as F
 
 import numpy as np
@@ -305,3 +306,58 @@ def test_measured_cone_without_geometry_has_no_measure(monkeypatch) -> None:  # 
     monkeypatch.setattr(solid, "cone_geometry", lambda constraints, n: None)
     octant = [Constraint(tuple(F(int(i == j)) for j in range(3)), Op.GT) for i in range(3)]
     assert solid.measured_cone(octant, 3) == (None, None)
+
+
+# ---- the method label of a sum ---------------------------------------------------------------------
+
+def test_the_label_of_a_sum_by_hand() -> None:
+    from verify.geometry.measure import combined_method
+
+    q4, q5 = "certified-quadrature-4d", "certified-quadrature-5d"
+    assert combined_method("exact-angle", "exact-angle") == "exact-angle"
+    assert combined_method("exact-solid-angle", q4) == q4 and combined_method(q4, "exact-solid-angle") == q4
+    assert combined_method(q4, q5) == q5 and combined_method(q5, q4) == q5
+    assert combined_method("exact-solid-angle", q5) == q5
+    assert combined_method("exact-angle", "exact-solid-angle") == "mixed"
+    assert combined_method("exact-angle", q4) == "mixed" and combined_method("mixed", q4) == "mixed"
+
+
+# ---- geometry_of a grown cone is cone_geometry of its constraints -----------------------------------
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_a_grown_cones_geometry_is_the_rational_double_descriptions(n: int) -> None:
+    """Two implementations (integer, grown one row at a time; rational, all rows at once) must give
+    the same rays in the same order, the same lineality and facets: random integer rows, 1 to n + 2
+    of them (fewer than n leave a lineality space; a repeated row is added once, as the search does)."""
+    from verify.geometry.integer_cone import GrowingCone
+    from verify.geometry.solid import cone_geometry, geometry_of
+
+    rng = np.random.default_rng(n)
+    compared = 0
+    while compared < 25:
+        rows = [tuple(int(v) for v in rng.integers(-3, 4, n)) for _ in range(int(rng.integers(1, n + 3)))]
+        if rng.random() < 0.2:
+            rows.append(rows[0])
+        if any(not any(r) for r in rows):
+            continue
+        rows = [tuple(v // math.gcd(*r) for v in r) for r in rows]  # add() takes primitive rows ...
+        cone = GrowingCone.whole_space(n, 4096)
+        for r in rows:
+            if not cone.has(r):  # ... each once, as the search adds them
+                cone = cone.add(r)
+        constraints = [Constraint(tuple(F(v) for v in r), Op.GE) for r in rows]
+        expected = cone_geometry(constraints, n)
+        if expected is None or not expected.full_dimensional:
+            continue
+        assert geometry_of(cone) == expected, rows
+        compared += 1
+
+
+def test_float_basis_guesses_the_optimal_tight_rows_of_a_box_lp() -> None:
+    """max (1, 2, 3) . z on -1 <= z_i <= 1, z0 + z1 + z2 <= 2, from the corner (-1, -1, -1) (rows 3,
+    4, 5 tight): the optimum (0, 1, 1) (see the walk above) makes rows 1 (z1 <= 1), 2 (z2 <= 1) and
+    6 (the sum) tight; the float walk's guess must name exactly those."""
+    rows = [[F(int(i == j)) for j in range(3)] for i in range(3)] + [[-F(int(i == j)) for j in range(3)] for i in range(3)]
+    rows.append([F(1), F(1), F(1)])
+    guess = lp.float_basis([F(1), F(2), F(3)], rows, [F(1)] * 6 + [F(2)], [3, 4, 5])
+    assert guess is not None and sorted(guess) == [1, 2, 6]
