@@ -450,3 +450,14 @@ def test_a_complete_n4_run_says_why_its_mse_is_an_estimate() -> None:
     assert result.complete and result.mse is None and result.mse_estimate is not None
     (note,) = result.notes
     assert "n >= 4" in note and "Gaussian second moment" in note and "ESTIMATE" in note
+
+
+def test_a_single_sample_still_gives_a_labelled_estimate() -> None:
+    """estimate_samples = 1 asks for an estimate (0 asks for none): one sample, standard error 0."""
+    from verify.check.regression import RegressionOptions, check_regression
+
+    result = check_regression(last_input_scalar(), RegressionOptions(seq_len=4, eps=F(10), estimate_samples=1))
+    assert result.mse is None and result.mse_estimate is not None
+    assert result.mse_estimate.samples == 1 and result.mse_estimate.standard_error == 0
+    none = check_regression(last_input_scalar(), RegressionOptions(seq_len=4, eps=F(10), estimate_samples=0))
+    assert none.mse_estimate is None and none.notes == ()
