@@ -231,3 +231,63 @@ def test_mutation_merge_explore_uses_one_claim_solver_under_the_tasks_timeout_an
         assert (limits.timeout_ms, limits.deadline, limits.clock) == (4321, T0 + 7.0, clock)
     assert len(search_solvers) == 1
     assert (search_solvers[0].limits.timeout_ms, search_solvers[0].limits.deadline) == (4321, T0 + 7.0)
+
+
+# -- run_subtree: the task's deadline, its split rule, its user's budget ------------------------
+
+def test_mutation_merge_run_subtree_without_a_rule_is_the_sequential_search_below_its_prefix() -> None:
+    net = m22()
+    options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=100.0, clock=FakeClock()))
+    want_stats = SolverStats()
+    want = evaluate_regions(net, options, want_stats, prefix=(False, True))
+    got = parallel.run_subtree(parallel.SubtreeTask(net, options, (False, True), T0 + 50.0))
+    assert got.prefix == (False, True)
+    assert_same_as_sequential(got, want, got.stats, want_stats)
+    assert [flat(o.region.pattern)[:2] for o in got.evaluated.outcomes] == [(False, True)] * 3
+
+
+@pytest.mark.parametrize("deadline", [None, T0 + 50.0])
+def test_mutation_merge_run_subtree_with_a_rule_hands_back_the_hand_frontier(deadline: float | None) -> None:
+    net = m22()
+    options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=100.0, clock=FakeClock()))
+    got = parallel.run_subtree(parallel.SubtreeTask(net, options, (), deadline, SplitRule(nodes=1)))
+    assert got.prefix == ()
+    assert [o.region.pattern for o in got.evaluated.outcomes] == [((True, False), (True, True))]
+    assert got.frontier == ((True, False, True, False), (True, False, False), (False,))
+    assert got.evaluated.state.complete and got.stats.checks >= 1
+
+
+@pytest.mark.parametrize("split", [None, SplitRule(nodes=1)], ids=["whole", "split"])
+@pytest.mark.parametrize("deadline", [T0, T0 - 1.0], ids=["at", "past"])
+def test_mutation_merge_run_subtree_at_its_deadline_is_undecided_naming_the_users_budget(
+        deadline: float, split: SplitRule | None) -> None:
+    options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=100.0, clock=FakeClock()))
+    got = parallel.run_subtree(parallel.SubtreeTask(m22(), options, (True, False), deadline, split))
+    assert got.prefix == (True, False) and got.frontier == ()
+    assert got.evaluated.outcomes == [] and not got.evaluated.state.complete
+    assert got.evaluated.state.stop_reason == "time budget of 100 s reached"
+    assert got.evaluated.state.undecided_prefixes == ["10"]  # the whole subtree, by its prefix: T F
+    assert got.stats.checks == 0
+
+
+@pytest.mark.parametrize("split", [None, SplitRule(nodes=1)], ids=["whole", "split"])
+def test_mutation_merge_run_subtree_stops_at_the_parents_deadline_not_its_users_budget(
+        monkeypatch: pytest.MonkeyPatch, split: SplitRule | None) -> None:
+    """The parent's deadline (T0 + 3) comes long before the user's 100 s: when the clock jumps to
+    T0 + 10 during the first claim, the task stops there, and the reason names the user's budget."""
+    clock = FakeClock()
+    from verify.check import pipeline
+
+    for module in (parallel, pipeline):
+        real = module.evaluate_region
+
+        def late(*args: Any, _real: Any = real, **kwargs: Any):  # type: ignore[no-untyped-def]
+            clock.now = T0 + 10.0
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "evaluate_region", late)
+    options = CheckOptions(estimate_samples=0, budget=Budget(time_budget=100.0, clock=clock))
+    got = parallel.run_subtree(parallel.SubtreeTask(m22(), options, (), T0 + 3.0, split))
+    assert len(got.evaluated.outcomes) == 1 and got.evaluated.outcomes[0].claim.stopped
+    assert got.frontier == () and not got.evaluated.state.complete
+    assert got.evaluated.state.stop_reason == "time budget of 100 s reached"
