@@ -291,3 +291,13 @@ def test_mutation_merge_run_subtree_stops_at_the_parents_deadline_not_its_users_
     assert len(got.evaluated.outcomes) == 1 and got.evaluated.outcomes[0].claim.stopped
     assert got.frontier == () and not got.evaluated.state.complete
     assert got.evaluated.state.stop_reason == "time budget of 100 s reached"
+
+
+def test_mutation_merge_split_leftovers_read_the_prefix_before_a_note_with_digits() -> None:
+    """Z3's reason for an unknown is free text and may hold 0s and 1s; only the pattern is the prefix."""
+    from verify.check.regions import SearchState
+
+    state = SearchState(stop_reason="", undecided_prefixes=["10|01 (solver unknown: limit 100 reached)", "01"])
+    got = parallel._split_leftovers(parallel.Split([], state), m22())
+    assert [r.prefix for r in got] == [(True, False, False, True), (False, True)]
+    assert all(r.evaluated.outcomes == [] and not r.evaluated.state.complete for r in got)
