@@ -301,3 +301,20 @@ def test_mutation_merge_split_leftovers_read_the_prefix_before_a_note_with_digit
     got = parallel._split_leftovers(parallel.Split([], state), m22())
     assert [r.prefix for r in got] == [(True, False, False, True), (False, True)]
     assert all(r.evaluated.outcomes == [] and not r.evaluated.state.complete for r in got)
+
+
+def test_mutation_merge_assemble_under_a_region_budget_not_reached_never_reruns_the_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim-free re-run is only for a run cut by --max-regions; a budget of 100 regions on
+    M_{2,2}'s 6 is never reached, so the merge is the answer."""
+    net = m22()
+    options = CheckOptions(estimate_samples=0)
+    split = parallel.split_search(net, 1, SolverStats())
+    results = [parallel.run_subtree(parallel.SubtreeTask(net, options, p, None)) for p in split.prefixes]
+    calls: list[object] = []
+    monkeypatch.setattr(parallel, "_as_sequential", lambda *args: calls.append(args) or args[0])
+    merged = parallel.assemble(results, split, net, Budget(max_regions=100), None, SolverStats(), None)
+    assert calls == []
+    sequential = evaluate_regions(net, options, SolverStats())
+    assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
+    assert merged.state.complete
