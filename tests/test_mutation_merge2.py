@@ -318,3 +318,10 @@ def test_mutation_merge_assemble_under_a_region_budget_not_reached_never_reruns_
     sequential = evaluate_regions(net, options, SolverStats())
     assert [o.region.pattern for o in merged.outcomes] == [o.region.pattern for o in sequential.outcomes]
     assert merged.state.complete
+
+
+def test_mutation_merge_split_search_stops_as_soon_as_it_has_its_target_of_subtrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One task per job and two jobs: M_{2,2}'s first step already gives exactly 2 prefixes, (T, F) and (F, T)."""
+    monkeypatch.setattr(parallel, "TASKS_PER_JOB", 1)
+    split = parallel.split_search(m22(), 2, SolverStats())
+    assert split.prefixes == [(True, False), (False, True)] and split.state.complete
