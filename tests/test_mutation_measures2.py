@@ -361,3 +361,111 @@ def test_float_basis_guesses_the_optimal_tight_rows_of_a_box_lp() -> None:
     rows.append([F(1), F(1), F(1)])
     guess = lp.float_basis([F(1), F(2), F(3)], rows, [F(1)] * 6 + [F(2)], [3, 4, 5])
     assert guess is not None and sorted(guess) == [1, 2, 6]
+
+
+# ---- labels and fields of the trivial cones; the LP stopped by its pivot cap -----------------------
+
+@pytest.mark.parametrize("n, label", [(3, "exact-solid-angle"), (4, "certified-quadrature-4d")])
+def test_empty_and_whole_cones_carry_the_label_of_their_dimension(n: int, label: str) -> None:
+    from verify.geometry.solid import ConeGeometry as solid_geometry
+    from verify.geometry.solid import cone_geometry, geometry_measure
+
+    e0 = tuple(F(int(j == 0)) for j in range(n))
+    empty = [Constraint(e0, Op.GT), Constraint(tuple(-v for v in e0), Op.GT)]  # x0 > 0 and x0 < 0
+    geometry = cone_geometry(empty, n)
+    assert geometry is not None and geometry.rays == () and geometry.facets == () and geometry.full_dimensional is False
+    zero = cone_geometry([Constraint(tuple(F(0) for _ in range(n)), Op.GT)], n)  # 0 > 0: empty at once
+    assert zero == solid_geometry(n, (), (), (), False)
+    measure = geometry_measure(geometry)
+    assert measure is not None and measure.lower == measure.upper == 0 and measure.method == label
+    whole = cone_geometry([], n)
+    assert whole is not None and whole.rank == 0
+    total = geometry_measure(whole)
+    assert total is not None and total.lower == total.upper == 1 and total.method == "exact-solid-angle"
+
+
+def test_a_walk_stopped_by_its_pivot_cap_returns_a_feasible_point_not_called_optimal() -> None:
+    """The box LP of the walk above, with room for one pivot only: the point is still a vertex of
+    the feasible set (every row holds), its value is objective . point, and it is not optimal
+    (below 5, the optimum by hand)."""
+    rows = [[F(int(i == j)) for j in range(3)] for i in range(3)] + [[-F(int(i == j)) for j in range(3)] for i in range(3)]
+    rows.append([F(1), F(1), F(1)])
+    bounds = [F(1)] * 6 + [F(2)]
+    objective = [F(1), F(2), F(3)]
+    result = lp.maximize(objective, rows, bounds, [3, 4, 5], max_pivots=1)
+    assert result.optimal is False
+    assert len(result.point) == 3 and all(sum((a * v for a, v in zip(row, result.point)), F(0)) <= b
+                                          for row, b in zip(rows, bounds))
+    assert result.value == sum((c * v for c, v in zip(objective, result.point)), F(0)) < 5
+    assert result.point != (F(-1), F(-1), F(-1))  # one pivot moved it off the start
+
+
+def _unit_max(v) -> tuple[F, ...]:  # type: ignore[no-untyped-def]
+    scale = max(abs(x) for x in v)
+    return tuple(F(x) / scale for x in v)
+
+
+def _brute_force_rays(normals: list[tuple[int, ...]], n: int) -> set[tuple[F, ...]]:
+    """Extreme rays of {x : a . x >= 0 for every a} (pointed): each is tight on n - 1 normals of rank
+    n - 1, so it is their generalized cross product (cofactors) or its negative, whichever satisfies
+    every row."""
+    found = set()
+    for chosen in itertools.combinations(normals, n - 1):
+        rows = [[F(v) for v in a] for a in chosen]
+        r = tuple((-1) ** j * leibniz([row[:j] + row[j + 1:] for row in rows]) for j in range(n))
+        if not any(r):
+            continue
+        for candidate in (r, tuple(-v for v in r)):
+            if all(sum(F(a_i) * v for a_i, v in zip(a, candidate)) >= 0 for a in normals):
+                found.add(_unit_max(candidate))
+    return found
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_the_rational_double_description_against_brute_force_rays_and_facets(n: int) -> None:
+    """Random cones with redundant rows (repeats, positive combinations of two rows): the extreme
+    rays are exactly the brute-force ones, and the facets exactly the rows tight on n - 1
+    independent rays (both compared up to positive scaling)."""
+    from verify.geometry.lp import rank
+    from verify.geometry.solid import cone_geometry
+
+    rng = np.random.default_rng(10 + n)
+    compared = 0
+    while compared < 40:
+        normals = [tuple(int(v) for v in rng.integers(-3, 4, n)) for _ in range(int(rng.integers(n, n + 4)))]
+        normals.append(tuple(a + b for a, b in zip(normals[0], normals[1])))  # redundant
+        normals.append(normals[-2])  # repeated
+        normals = [normals[i] for i in rng.permutation(len(normals))]  # redundant rows early, too
+        if any(not any(a) for a in normals):
+            continue
+        geometry = cone_geometry([Constraint(tuple(F(v) for v in a), Op.GE) for a in normals], n)
+        if geometry is None or not geometry.full_dimensional or geometry.lineality:
+            continue
+        rays = _brute_force_rays(normals, n)
+        assert {_unit_max(r) for r in geometry.rays} == rays, normals
+        assert len(geometry.rays) == len(rays)  # no ray listed twice
+        facets = {_unit_max(a) for a in normals
+                  if rank([r for r in rays if sum(F(x) * y for x, y in zip(a, r)) == 0]) == n - 1}
+        assert {_unit_max(a) for a in geometry.facets} == facets, normals
+        compared += 1
+
+
+def test_a_zero_row_that_always_holds_is_skipped_not_the_end_of_the_rows() -> None:
+    """0 . x >= 0 holds everywhere: the quadrant after it is still cut by both later rows."""
+    from verify.geometry.solid import cone_geometry
+
+    geometry = cone_geometry([Constraint((F(0), F(0)), Op.GE), Constraint((F(1), F(0)), Op.GT),
+                              Constraint((F(0), F(1)), Op.GT)], 2)
+    assert geometry is not None and set(geometry.rays) == {(F(1), F(0)), (F(0), F(1))}
+
+
+def test_the_ray_cap_of_the_double_description_is_the_one_asked_for() -> None:
+    """The square pyramid z >= |x|, z >= |y| has the 4 extreme rays (+-1, +-1, 1):
+    a cap of 4 rays keeps it, a cap of 3 gives up (None)."""
+    from verify.geometry.solid import cone_geometry
+
+    rows = [(1, 0, 1), (-1, 0, 1), (0, 1, 1), (0, -1, 1)]
+    constraints = [Constraint(tuple(F(v) for v in r), Op.GE) for r in rows]
+    kept = cone_geometry(constraints, 3, max_rays=4)
+    assert kept is not None and len(kept.rays) == 4
+    assert cone_geometry(constraints, 3, max_rays=3) is None
