@@ -469,3 +469,24 @@ def test_the_ray_cap_of_the_double_description_is_the_one_asked_for() -> None:
     kept = cone_geometry(constraints, 3, max_rays=4)
     assert kept is not None and len(kept.rays) == 4
     assert cone_geometry(constraints, 3, max_rays=3) is None
+
+
+# ---- the certified quadrature rejects an integral it cannot trust -------------------------------------
+
+@pytest.mark.parametrize("bad", ["imaginary", "nan"])
+def test_an_integral_that_is_not_real_or_not_finite_is_never_a_measure(monkeypatch, bad: str) -> None:  # type: ignore[no-untyped-def]
+    """The Gaussian mass of a cone is a real number: an integrand (fault injected here) whose integral
+    has an imaginary part away from 0, or is not finite, must leave the cone unmeasured (None) at
+    every precision, never give an enclosure."""
+    from flint import acb
+
+    import verify.geometry.orthant as orthant
+
+    def integrand(cov):  # type: ignore[no-untyped-def]
+        def f(z, analytic):  # type: ignore[no-untyped-def]
+            return acb(0, 1) if bad == "imaginary" else acb("nan")
+        return f
+
+    monkeypatch.setattr(orthant, "_integrand", integrand)
+    rays = [tuple(F(int(i == j)) for j in range(4)) for i in range(4)]
+    assert orthant.simplicial_measure(rays) is None
