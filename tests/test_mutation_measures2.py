@@ -1,7 +1,7 @@
 """Exact geometry helpers of the measures, one at a time (issue 18's measures group).
 
-Expectations come from code written here (a Leibniz determinant, a Gauss-Jordan inverse, vertex
-enumeration) or from cones drawn by hand; none is read from the code under test.
+Expectations come from code written for the tests (tests/exact_oracles.py: a Leibniz determinant,
+a Gauss-Jordan inverse, brute-force extreme rays; vertex enumeration here) or from cones drawn by hand; none is read from the code under test.
 """
 
 from __future__ import annotations
@@ -14,24 +14,12 @@ import numpy as np
 import pytest
 from mpmath import iv, mpf
 
+from tests.exact_oracles import determinant, extreme_rays, inverse
 from verify.core.linear import Constraint, Op
 from verify.geometry import lp
 from verify.geometry.measure import interval, working_precision
 from verify.geometry.planar import extreme_rays_2d
 from verify.geometry.solid import _int_det, _Scaled, gram_det, measured_cone
-
-
-def leibniz(m: list[list[F]]) -> F:
-    """det by the permutation expansion: slow, obviously right."""
-    size = len(m)
-    total = F(0)
-    for perm in itertools.permutations(range(size)):
-        inversions = sum(1 for i in range(size) for j in range(i + 1, size) if perm[i] > perm[j])
-        term = F(-1 if inversions % 2 else 1)
-        for i in range(size):
-            term *= m[i][perm[i]]
-        total += term
-    return total
 
 
 def test_integer_determinant_against_the_permutation_expansion() -> None:
@@ -47,7 +35,7 @@ def test_integer_determinant_against_the_permutation_expansion() -> None:
         if trial % 7 == 0 and size > 1:
             for row in m:
                 row[1] = 0  # a zero column: det 0
-        assert _int_det(m) == leibniz([[F(v) for v in row] for row in m]), m
+        assert _int_det(m) == determinant([[F(v) for v in row] for row in m]), m
 
 
 def test_integer_determinant_of_hand_matrices() -> None:
@@ -70,7 +58,7 @@ def test_gram_determinant_against_the_permutation_expansion() -> None:
         if trial % 5 == 0 and k > 1:
             vectors[-1] = [2 * v for v in vectors[0]]  # dependent
         gram = [[sum((a * b for a, b in zip(u, v)), F(0)) for v in vectors] for u in vectors]
-        assert gram_det(vectors) == leibniz(gram), vectors
+        assert gram_det(vectors) == determinant(gram), vectors
 
 
 def test_gram_determinant_by_hand() -> None:
@@ -132,36 +120,20 @@ def test_interval_of_a_binary_fraction_is_a_point() -> None:
 
 # ---- the exact LP: the rank-one inverse update and whole walks ------------------------------------
 
-def gauss_jordan_inverse(m: list[list[F]]) -> list[list[F]] | None:
-    size = len(m)
-    a = [list(row) + [F(int(i == j)) for j in range(size)] for i, row in enumerate(m)]
-    for col in range(size):
-        pivot = next((i for i in range(col, size) if a[i][col] != 0), None)
-        if pivot is None:
-            return None
-        a[col], a[pivot] = a[pivot], a[col]
-        a[col] = [v / a[col][col] for v in a[col]]
-        for i in range(size):
-            if i != col and a[i][col] != 0:
-                f = a[i][col]
-                a[i] = [v - f * w for v, w in zip(a[i], a[col])]
-    return [row[size:] for row in a]
-
-
 def test_replacing_a_row_updates_the_inverse_exactly() -> None:
     rng = np.random.default_rng(2)
     checked = 0
     while checked < 60:
         size = int(rng.integers(1, 5))
         b = [[F(int(v)) for v in rng.integers(-3, 4, size)] for _ in range(size)]
-        inv = gauss_jordan_inverse(b)
+        inv = inverse(b)
         if inv is None:
             continue
         k = int(rng.integers(0, size))
         row = [F(int(v), int(rng.integers(1, 3))) for v in rng.integers(-3, 4, size)]
         replaced = [list(r) for r in b]
         replaced[k] = row
-        expected = gauss_jordan_inverse(replaced)
+        expected = inverse(replaced)
         if expected is None:
             with pytest.raises(ValueError):
                 lp._replace_row(inv, k, row)
@@ -197,7 +169,7 @@ def test_maximize_against_vertex_enumeration_on_random_polytopes() -> None:
         objective = [F(int(v)) for v in rng.integers(-4, 5, n)]
         best = None
         for chosen in itertools.combinations(range(len(rows)), n):
-            inv = gauss_jordan_inverse([rows[i] for i in chosen])
+            inv = inverse([rows[i] for i in chosen])
             if inv is None:
                 continue
             z = [sum((inv[r][k] * bounds[chosen[k]] for k in range(n)), F(0)) for r in range(n)]
@@ -405,22 +377,6 @@ def _unit_max(v) -> tuple[F, ...]:  # type: ignore[no-untyped-def]
     return tuple(F(x) / scale for x in v)
 
 
-def _brute_force_rays(normals: list[tuple[int, ...]], n: int) -> set[tuple[F, ...]]:
-    """Extreme rays of {x : a . x >= 0 for every a} (pointed): each is tight on n - 1 normals of rank
-    n - 1, so it is their generalized cross product (cofactors) or its negative, whichever satisfies
-    every row."""
-    found = set()
-    for chosen in itertools.combinations(normals, n - 1):
-        rows = [[F(v) for v in a] for a in chosen]
-        r = tuple((-1) ** j * leibniz([row[:j] + row[j + 1:] for row in rows]) for j in range(n))
-        if not any(r):
-            continue
-        for candidate in (r, tuple(-v for v in r)):
-            if all(sum(F(a_i) * v for a_i, v in zip(a, candidate)) >= 0 for a in normals):
-                found.add(_unit_max(candidate))
-    return found
-
-
 @pytest.mark.parametrize("n", [3, 4])
 def test_the_rational_double_description_against_brute_force_rays_and_facets(n: int) -> None:
     """Random cones with redundant rows (repeats, positive combinations of two rows): the extreme
@@ -441,7 +397,7 @@ def test_the_rational_double_description_against_brute_force_rays_and_facets(n: 
         geometry = cone_geometry([Constraint(tuple(F(v) for v in a), Op.GE) for a in normals], n)
         if geometry is None or not geometry.full_dimensional or geometry.lineality:
             continue
-        rays = _brute_force_rays(normals, n)
+        rays = {_unit_max(r) for r in extreme_rays(normals, n)}
         assert {_unit_max(r) for r in geometry.rays} == rays, normals
         assert len(geometry.rays) == len(rays)  # no ray listed twice
         facets = {_unit_max(a) for a in normals

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from mpmath import mpf
 
+from tests.exact_oracles import solve
 from verify.check.regions import Region
 from verify.check.regression import (
     PieceError,
@@ -353,23 +354,6 @@ def test_on_region_counts_the_regions_and_the_solver_checks_so_far() -> None:
 
 # ---- maximize_on_cube: the exact simplex against vertex enumeration --------------------------------
 
-def _solve(rows: list[list[F]], rhs: list[F]) -> list[F] | None:
-    """Gauss-Jordan over Fractions, written here; None when the rows are dependent."""
-    n = len(rows)
-    a = [list(r) + [b] for r, b in zip(rows, rhs)]
-    for col in range(n):
-        pivot = next((i for i in range(col, n) if a[i][col] != 0), None)
-        if pivot is None:
-            return None
-        a[col], a[pivot] = a[pivot], a[col]
-        a[col] = [v / a[col][col] for v in a[col]]
-        for i in range(n):
-            if i != col and a[i][col] != 0:
-                f = a[i][col]
-                a[i] = [v - f * w for v, w in zip(a[i], a[col])]
-    return [a[i][n] for i in range(n)]
-
-
 def _vertex_maximum(objective: list[F], cone_rows: list[list[F]]) -> F:
     """max objective . x over {row . x >= 0, -1 <= x_i <= 1}: a bounded polytope holding the origin,
     so the maximum sits at a vertex; every vertex solves n independent active constraints."""
@@ -380,7 +364,7 @@ def _vertex_maximum(objective: list[F], cone_rows: list[list[F]]) -> F:
     faces += [([F(int(k == i)) for k in range(n)], F(s)) for i in range(n) for s in (1, -1)]
     best = F(0)  # the origin is feasible
     for chosen in itertools.combinations(faces, n):
-        x = _solve([r for r, _ in chosen], [b for _, b in chosen])
+        x = solve([r for r, _ in chosen], [b for _, b in chosen])
         if x is None:
             continue
         if all(sum(c * v for c, v in zip(r, x)) >= 0 for r in cone_rows) and all(abs(v) <= 1 for v in x):

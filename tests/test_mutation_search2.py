@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import random
 from fractions import Fraction as F
 
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 
 import verify.check.claims as claims_module
+from tests.exact_oracles import extreme_rays, primitive
 from verify.check.claims import Verdict, _orthant, check_region, grow, region_cone, witness_signs
 from verify.check.regions import Region, RegionSearch
 from verify.core.claim import ArgoutlierClaim, KthArgmaxClaim, MedianClaim, regression_claim_from_name
@@ -207,32 +207,6 @@ def test_the_zero_cone_has_the_origin_as_its_point() -> None:
     assert cone.interior_point() == (0, 0)
 
 
-def _prim(v: tuple[int, ...]) -> tuple[int, ...]:
-    g = 0
-    for x in v:
-        g = math.gcd(g, x)
-    return tuple(x // g for x in v) if g else v
-
-
-def _cross(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-
-
-def _extreme_rays_3d(normals: list[tuple[int, ...]]) -> set[tuple[int, ...]]:
-    """Brute force, for a pointed cone {x : a . x >= 0} of R^3: its extreme rays are the feasible
-    directions tight on two independent normals, i.e. +-(a_i x a_j) that satisfy every constraint."""
-    rays = set()
-    for a, b in itertools.combinations(normals, 2):
-        d = _cross(a, b)
-        if not any(d):
-            continue
-        for s in (1, -1):
-            r = tuple(s * v for v in d)
-            if all(sum(x * y for x, y in zip(a2, r)) >= 0 for a2 in normals):
-                rays.add(_prim(r))
-    return rays
-
-
 def test_growing_cones_in_r3_against_brute_force_extreme_rays() -> None:
     """Random cuts, with supporting planes in between (a_i + a_j: tight exactly where both a_i and
     a_j are, so some rays lie on the new plane and none on its negative side): after every cut the
@@ -245,9 +219,9 @@ def test_growing_cones_in_r3_against_brute_force_extreme_rays() -> None:
         for step in range(7):
             if step % 2 and len(normals) >= 2:
                 a, b = rng.sample(normals, 2)
-                new = _prim(tuple(x + y for x, y in zip(a, b)))
+                new = primitive(tuple(x + y for x, y in zip(a, b)))
             else:
-                new = _prim(tuple(rng.randint(-3, 3) for _ in range(3)))
+                new = primitive(tuple(rng.randint(-3, 3) for _ in range(3)))
             if not any(new) or new in normals:
                 continue
             grown = grow(cone, [Constraint(tuple(F(v) for v in new), Op.GE)])
@@ -255,7 +229,7 @@ def test_growing_cones_in_r3_against_brute_force_extreme_rays() -> None:
                 continue
             cone, normals = grown, normals + [new]
             if not cone.lineality:
-                assert set(cone.rays) == _extreme_rays_3d(normals), normals
+                assert set(cone.rays) == extreme_rays(normals, 3), normals
                 checked += 1
     assert checked > 300
 
@@ -488,26 +462,6 @@ def test_argoutlier_labels_of_a_float32_batch_are_the_exact_ones() -> None:
     assert ArgoutlierClaim().targets(batch).tolist() == want
 
 
-def _det3(m: list[tuple[int, ...]]) -> int:
-    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
-
-
-def _extreme_rays_4d(normals: list[tuple[int, ...]]) -> set[tuple[int, ...]]:
-    """Brute force in R^4, as in R^3: the feasible directions +-d tight on three independent
-    normals, d their generalised cross product (signed 3 x 3 minors)."""
-    rays = set()
-    for trio in itertools.combinations(normals, 3):
-        d = tuple((-1) ** i * _det3([tuple(r[k] for k in range(4) if k != i) for r in trio]) for i in range(4))
-        if not any(d):
-            continue
-        for s in (1, -1):
-            r = tuple(s * v for v in d)
-            if all(sum(x * y for x, y in zip(a, r)) >= 0 for a in normals):
-                rays.add(_prim(r))
-    return rays
-
-
 def test_a_cone_in_r4_cut_eleven_times_against_brute_force_extreme_rays() -> None:
     """A sequence of cuts in R^4 (found by a random search over random normals and sums of earlier
     ones, replayed here): after every cut that leaves a pointed cone, its rays are exactly the
@@ -522,6 +476,6 @@ def test_a_cone_in_r4_cut_eleven_times_against_brute_force_extreme_rays() -> Non
         assert grown is not None  # every cut leaves an open part
         cone = grown
         if not cone.lineality:
-            assert set(cone.rays) == _extreme_rays_4d(cuts[:k]), k
+            assert set(cone.rays) == extreme_rays(cuts[:k], 4), k
             pointed += 1
     assert pointed == 7 and len(cone.rays) == 6
