@@ -12,17 +12,17 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 
 from verify.cli.common import ExitCode, Io, count_arg
 from verify.cli.run import Progress, SignalStop, run_check_model
 from verify.core.errors import InputError
 from verify.render.json_report import measure_json
 from verify.render.rate import measure_words
-from verify.ci.manifest import Entry, Finding, Outcome, judge, load_manifest
 from verify.geometry.measure import working_precision, Measure, digits
-from verify.render.files import prepare_file, write_text
+
+if TYPE_CHECKING:  # the manifest (tomllib, verify.ci) is imported by the handlers: `verify check` never loads it
+    from verify.ci.manifest import Entry, Outcome
 
 CI_EXIT_CODES = """exit codes:
   0    every entry meets every criterion
@@ -49,6 +49,7 @@ def check_entry(entry: Entry, jobs: int = 1, *, stop: SignalStop | None = None,
                 progress: Progress | None = None) -> Outcome:
     """Load and exactly check one model, then judge it; a model that cannot be loaded is a failure."""
     from verify.check.pipeline import CheckOptions
+    from verify.ci.manifest import Finding, Outcome, judge
     from verify.core.claim import claim_from_name
     from verify.formats import load_weights
     from verify.check.regions import Budget
@@ -147,6 +148,9 @@ def _json_text(manifest_path: Path, outcomes: list[Outcome], interrupted: str | 
 
 
 def run_ci(args: argparse.Namespace, io: Io) -> int:
+    from verify.ci.manifest import load_manifest
+    from verify.render.files import prepare_file, write_text
+
     manifest = load_manifest(args.manifest)
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")

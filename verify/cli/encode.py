@@ -10,11 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from verify.check.pipeline import CheckOptions, check_model
 from verify.cli.common import Io, bundled_models, repo_models_dir
 from verify.core.errors import InputError
-from verify.formats import load_weights
-from verify.render.encodings import write_encodings
 
 ENCODE_EXIT_CODES = """exit codes:
   0    every model's encodings were written
@@ -42,6 +39,10 @@ def model_label(path: Path, root: Path) -> str:
 
 
 def run_encode(args: argparse.Namespace, io: Io) -> int:
+    from verify.check.pipeline import CheckOptions, check_model
+    from verify.formats import load_weights
+    from verify.render.encodings import write_encodings
+
     paths = [Path(p) for p in args.models] or bundled_models()
     out = Path(args.out)
     folders: dict[Path, Path] = {}

@@ -17,9 +17,8 @@ from verify.cli.common import ExitCode, Io, count_arg
 from verify.core.claim import CLAIM_NAMES, DEFAULT_CLAIM, claim_from_name
 from verify.core.errors import InputError
 from verify.core.weights import ModelWeights
-from verify.formats import load_weights
-from verify.render.files import prepare_file, prepare_folder
 
+# load_weights and the output-path checks are imported by the handler; ONNX only when it is written.
 
 EXPORT_EXIT_CODES = """exit codes:
   0    written and checked
@@ -96,6 +95,9 @@ def _checked(model: Any, weights: ModelWeights, samples: int, what: Path, io: Io
 
 
 def run_export(args: argparse.Namespace, io: Io) -> int:
+    from verify.formats import load_weights
+    from verify.render.files import prepare_file, prepare_folder
+
     _check_options(args)
     if args.onnx:
         prepare_file(Path(args.onnx), "--onnx")

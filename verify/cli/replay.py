@@ -13,8 +13,8 @@ from pathlib import Path
 
 from verify.cli.common import ExitCode, Io
 from verify.core.errors import InputError
-from verify.smt.replay import SOLVERS, encoding_folders, replay_folder
 
+SOLVERS = ("cvc5", "z3")  # verify.smt.replay.SOLVERS, which the handler imports (tests/test_startup_imports.py: equal)
 MAX_TIMEOUT_MS = 86_400_000  # one day; solvers take the limit as a 32-bit count of milliseconds
 REPLAY_EXIT_CODES = """exit codes:
   0    every recorded answer reproduced
@@ -38,6 +38,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_replay(args: argparse.Namespace, io: Io) -> int:
+    from verify.smt.replay import encoding_folders, replay_folder
+
     if not 0 < args.timeout_ms <= MAX_TIMEOUT_MS:
         raise InputError(f"--timeout-ms must be between 1 and {MAX_TIMEOUT_MS}, got {args.timeout_ms}")
     folders = [f for name in args.folders for f in encoding_folders(Path(name))]

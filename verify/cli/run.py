@@ -128,8 +128,13 @@ def _clock(seconds: float) -> str:
 
 def run_check_model(weights: ModelWeights, options: CheckOptions, *, jobs: int,
                     progress: Callable[[int, int], None] | None, stop: StopFlag | None) -> CheckResult:
-    """check_model, sequential or over `jobs` processes, stoppable by `stop`."""
-    from verify.check.parallel import region_source
+    """check_model, sequential or over `jobs` processes, stoppable by `stop`.
 
-    source = region_source(jobs, on_region=progress, stop=stop)
+    The process pool (verify.check.parallel) is imported only for jobs > 1: a sequential check
+    does not pay for it at startup."""
+    source = None
+    if jobs != 1:  # region_source refuses jobs < 1
+        from verify.check.parallel import region_source
+
+        source = region_source(jobs, on_region=progress, stop=stop)
     return check_model(weights, options, on_region=progress, stop=stop, region_source=source)

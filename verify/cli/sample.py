@@ -7,9 +7,6 @@ import json
 
 from verify.cli.common import Io, count_arg
 from verify.core.errors import InputError
-from verify.formats import load_weights
-from verify.check.sampling import sample_error_rate
-
 
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed's range
 SAMPLE_EXIT_CODES = """exit codes:
@@ -30,6 +27,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_sample(args: argparse.Namespace, io: Io) -> int:
+    from verify.check.sampling import sample_error_rate
+    from verify.formats import load_weights
+
     if args.samples <= 0:
         raise InputError(f"-n must be positive, got {args.samples}")
     if not 0 <= args.seed <= MAX_SEED:

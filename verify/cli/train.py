@@ -13,8 +13,8 @@ from typing import Any
 from verify.cli.common import ExitCode, Io, count_arg, exit_code_for
 from verify.core.claim import CLAIM_NAMES, DEFAULT_CLAIM, claim_from_name
 from verify.core.errors import InputError
-from verify.corpus.training import TrainConfig, card_path, save, train
-from verify.render.progress import ProgressBar
+
+# verify.corpus.training and the progress bar are imported by the handler: `verify check` never loads them.
 
 
 MAX_SEED = 2**64 - 1  # torch.manual_seed's range
@@ -53,6 +53,8 @@ class _Bar:
     """The training steps on the one progress bar, the loss every 64 steps."""
 
     def __init__(self, enabled: bool, io: Io, desc: str) -> None:
+        from verify.render.progress import ProgressBar
+
         self.bar = ProgressBar(enabled, io.stderr, desc, " steps")
 
     def __call__(self, step: int, steps: int, loss: float) -> None:
@@ -63,6 +65,8 @@ class _Bar:
 
 
 def run_train(args: argparse.Namespace, io: Io) -> int:
+    from verify.corpus.training import TrainConfig, card_path, save, train
+
     out = Path(args.out)
     if out.suffix.lower() != ".pth":
         raise InputError(f"{out}: --out must name a .pth file")
@@ -105,6 +109,7 @@ def _check_regression_and_record(out: Path, card: dict[str, Any], io: Io, task: 
     from verify.check.regression import check_regression
     from verify.check.regions import Budget
     from verify.cli.tasks import parse_eps, regression_options
+    from verify.corpus.training import card_path
     from verify.formats import load_weights
     from verify.render.regression import regression_report, regression_summary_lines
 
@@ -130,6 +135,7 @@ def _check_and_record(out: Path, card: dict[str, Any], io: Io, task: str) -> int
     """Run the exact check on the saved file and add its verdict and error rate to the card."""
     from verify.check.pipeline import CheckOptions, check_model
     from verify.cli.check import summary_lines
+    from verify.corpus.training import card_path
     from verify.formats import load_weights
     from verify.render.json_report import build_report
 

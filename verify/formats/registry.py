@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Callable
 
 from verify.core.weights import ModelWeights
-from verify.formats.onnx_in import load_onnx_weights
 from verify.formats.state_dict import load_state_dict_weights
 
 Reader = Callable[["str | os.PathLike[str]"], ModelWeights]  # gets the path as given: reports name it so
 
-READERS: dict[str, Reader] = {".onnx": load_onnx_weights}
+
+def _load_onnx(path: "str | os.PathLike[str]") -> ModelWeights:
+    """The ONNX reader, imported only when an .onnx file is read (a state-dict check never pays for it)."""
+    from verify.formats.onnx_in import load_onnx_weights
+
+    return load_onnx_weights(path)
+
+
+READERS: dict[str, Reader] = {".onnx": _load_onnx}
 DEFAULT_READER: Reader = load_state_dict_weights
 
 

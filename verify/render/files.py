@@ -16,8 +16,6 @@ from verify.check.pipeline import CheckResult
 from verify.check.regression import RegressionResult
 from verify.core.errors import InputError
 from verify.render.json_report import dumps
-from verify.render.html import render_html
-from verify.render.markdown import render_markdown
 
 PICTURE = "partition.png"
 PICTURE_SVG = "partition.svg"
@@ -121,6 +119,9 @@ def draw_pictures(result: CheckResult, folder: Path) -> list[Path]:
 def write_report_dir(result: CheckResult, report: dict[str, Any], folder: Path) -> list[Path]:
     """report.json, report.md, report.html and (n = 2, 3) partition.png / .svg; stale pictures from an
     earlier run are removed. The Markdown embeds the picture; the HTML inlines it."""
+    from verify.render.html import render_html  # here, not at the top: `verify check` without --report skips them
+    from verify.render.markdown import render_markdown
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale(folder)
