@@ -14,6 +14,9 @@ Columns, all measured in this run (times are the minimum of --repeats runs, in p
   sqrt((1 - p) / (p * rate * exact_s));
 - vs baseline: baseline time / time now, from bench/baseline_speed.json (today's code before
   the hot-path rewrite, frozen once; its date and load average are printed);
+- the last row, the whole `verify check` process against `python -c "import torch"`: the two
+  commands interleaved for max(--repeats, 7) rounds, the MEDIAN of each (minimum in brackets), the
+  ratio of the medians and the range of the per-round ratios (the baseline's row was a minimum);
 - with --against DIR (a checkout of the baseline commit, e.g. `git archive 6815458 | tar -x -C
   DIR`): that code's CPU time on the same model, measured in this run by a subprocess, and the
   ratio of CPU times: old and new back to back at the same load.
@@ -29,6 +32,7 @@ import datetime
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -138,21 +142,31 @@ def timed_enumeration(path: str, repeats: int, budget: float) -> dict[str, objec
             "complete": complete, "checks": checks, "exact_s": min(times), "cpu_s": min(cpu)}
 
 
-def process_times(repeats: int) -> dict[str, object]:
-    """Whole-process wall time of `verify check` on M_{2,2} and of `python -c "import torch"`."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+PROCESS_ROUNDS = 7  # at least this many interleaved rounds for the whole-process row
 
-    def best(argv: list[str]) -> float:
-        times = []
-        for _ in range(repeats):
+
+def process_times(repeats: int) -> dict[str, object]:
+    """Whole-process wall time of `verify check` on M_{2,2} and of `python -c "import torch"`.
+
+    The two commands alternate (torch, check, torch, check, ...) for max(repeats, 7) rounds, so a
+    burst of load hits both alike; the row reports the MEDIAN of each (one noisy run cannot decide
+    the ratio) and the minimum beside it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    commands = {"torch": [sys.executable, "-c", "import torch"],
+                "check": [sys.executable, "-m", "verify", "check", ALGZOO_2_2, "-q"]}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    rounds = max(repeats, PROCESS_ROUNDS)
+    load = os.getloadavg()[0]
+    for _ in range(rounds):
+        for name, argv in commands.items():
             start = time.perf_counter()
             subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    check = best([sys.executable, "-m", "verify", "check", ALGZOO_2_2, "-q"])
-    torch = best([sys.executable, "-c", "import torch"])
-    return {"model": "process: verify check " + ALGZOO_2_2, "exact_s": check, "torch_s": torch}
+            times[name].append(time.perf_counter() - start)
+    check, torch = times["check"], times["torch"]
+    return {"model": "process: verify check " + ALGZOO_2_2, "exact_s": statistics.median(check),
+            "torch_s": statistics.median(torch), "exact_min_s": min(check), "torch_min_s": min(torch),
+            "ratios": sorted(c / t for c, t in zip(check, torch)), "rounds": rounds,
+            "load": f"{load:.2f} before, {os.getloadavg()[0]:.2f} after"}
 
 
 def fmt(value: object, spec: str) -> str:
@@ -201,8 +215,11 @@ def main() -> None:
               f"{ratio} | {old_text} | {old_ratio} |")
     if process is not None:
         b = base.get(process["model"])
-        print(f"| {process['model']} | | | | | {process['exact_s']:.3g} | | `import torch`: {process['torch_s']:.3g} | "
-              f"{process['exact_s'] / process['torch_s']:.2f}x torch | {fmt(None if b is None else b['exact_s'], '.3g')} | "
+        print(f"| {process['model']} | | | | | {process['exact_s']:.3g} (min {process['exact_min_s']:.3g}) | | "
+              f"`import torch`: {process['torch_s']:.3g} (min {process['torch_min_s']:.3g}) | "
+              f"{process['exact_s'] / process['torch_s']:.2f}x torch (medians of {process['rounds']} interleaved runs; "
+              f"per-round ratios {process['ratios'][0]:.2f}-{process['ratios'][-1]:.2f}; load {process['load']}) | "
+              f"{fmt(None if b is None else b['exact_s'], '.3g')} | "
               f"{'-' if b is None else format(b['exact_s'] / process['exact_s'], '.1f') + 'x'} | | |")
         rows.append(process)
     if args.write_baseline:
