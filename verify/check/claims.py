@@ -141,13 +141,32 @@ class RegionClaimResult:
     geometry: ConeGeometry | None = field(default=None, compare=False, repr=False)  # the region's, computed once
 
 
-def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] | None:
+class _Differences:
+    """logits[a] - logits[b] of one region, each unordered pair subtracted once: every piece and
+    every prediction of a region asks for the same differences, and Fraction arithmetic is costly."""
+
+    def __init__(self, logits: Sequence[Vector]) -> None:
+        self.logits = logits
+        self._known: dict[tuple[int, int], Vector] = {}
+
+    def __call__(self, a: int, b: int) -> Vector:
+        diff = self._known.get((a, b))
+        if diff is None:
+            back = self._known.get((b, a))
+            diff = tuple(-v for v in back) if back is not None else sub(self.logits[a], self.logits[b])
+            self._known[(a, b)] = diff
+        return diff
+
+
+def _violation_terms(logits: Sequence[Vector], target: int,
+                     differences: _Differences | None = None) -> list[Constraint] | None:
     """Constraints "index j beats the target" for each j; None if some j beats it identically."""
+    difference = differences if differences is not None else _Differences(logits)
     terms = []
-    for j, row in enumerate(logits):
+    for j in range(len(logits)):
         if j == target:
             continue
-        diff = sub(row, logits[target])
+        diff = difference(j, target)
         if is_zero(diff):
             if j < target:
                 return None  # identical logits and j comes first: the target always loses
@@ -156,13 +175,15 @@ def _violation_terms(logits: Sequence[Vector], target: int) -> list[Constraint] 
     return terms
 
 
-def _prediction_constraints(logits: Sequence[Vector], p: int) -> tuple[list[Constraint], bool] | None:
+def _prediction_constraints(logits: Sequence[Vector], p: int,
+                            differences: _Differences | None = None) -> tuple[list[Constraint], bool] | None:
     """Open constraints for "argmax = p"; None if p can never be the first maximum here."""
+    difference = differences if differences is not None else _Differences(logits)
     constraints, tied = [], False
-    for j, row in enumerate(logits):
+    for j in range(len(logits)):
         if j == p:
             continue
-        diff = sub(logits[p], row)
+        diff = difference(p, j)
         if is_zero(diff):
             if j < p:
                 return None
@@ -172,13 +193,30 @@ def _prediction_constraints(logits: Sequence[Vector], p: int) -> tuple[list[Cons
     return constraints, tied
 
 
+_DIRECTIONS: dict[int, tuple[Constraint, tuple[int, ...]]] = {}
+
+
+def _direction(c: Constraint) -> tuple[int, ...]:
+    """The constraint's normal (read a . x >= 0) as coprime integers, kept by object: the claim's
+    pieces are the same objects for every region, which cuts its cone by them again (a key by
+    value would hash long Fractions; the constraint is kept with it, so its id stays its own)."""
+    known = _DIRECTIONS.get(id(c))
+    if known is not None and known[0] is c:
+        return known[1]
+    if len(_DIRECTIONS) > 4096:
+        _DIRECTIONS.clear()
+    a = integer_direction(c.positive_normal())
+    _DIRECTIONS[id(c)] = (c, a)
+    return a
+
+
 def grow(cone: GrowingCone, constraints: Sequence[Constraint]) -> GrowingCone | None:
     """The cone cut by each open constraint in turn; None as soon as its open part is empty.
 
     Exact: the cone's open part is non-empty, so it stays non-empty under a . x > 0 exactly when
     a generator lies strictly on that side (verify.geometry.integer_cone)."""
     for c in constraints:
-        a = integer_direction(c.positive_normal())
+        a = _direction(c)
         if not any(a):
             if c.op in (Op.GT, Op.LT):
                 return None
@@ -305,10 +343,11 @@ def check_region(
 
     pieces: list[tuple[ClaimPiece, GrowingCone | None, list[Constraint] | None]] = []
     terms: dict[int, list[Constraint] | None] = {}  # by target: pieces share targets
+    differences = _Differences(region.logits)
     for piece in claim.pieces(n):
         inside = grow(base, piece.constraints) if base is not None else None
         if piece.target not in terms:
-            terms[piece.target] = _violation_terms(region.logits, piece.target)
+            terms[piece.target] = _violation_terms(region.logits, piece.target, differences)
         pieces.append((piece, inside, terms[piece.target]))
     # Every piece at once: the closure meets no violation of any piece that meets the region.
     # Asked only when no ray of a piece's closed cone hints at a violation (a hint picks which
@@ -317,9 +356,10 @@ def check_region(
     met = [(inside, beats) for _, inside, beats in pieces if inside is not None]
     none_violated = False
     if base is not None and groups and len(groups) == len(met) and not any(_hints_violation(inside, beats) for inside, beats in met):
-        enter_scope()
+        # one scope and one parse: the region's facets with the query (most regions ask nothing else;
+        # a later query opens the region's scope of its own)
         solver.push()
-        solver.add_any_of_all(groups)
+        solver.add_any_of_all(groups, also=closed_facets)
         combined = solver.check()
         solver.pop()
         settle(combined)
@@ -391,14 +431,15 @@ def check_region(
         if violated is Answer.UNKNOWN:
             continue
         if violated is Answer.UNSAT:
-            _, tied = _prediction_constraints(region.logits, piece.target) or ([], False)
+            _, tied = _prediction_constraints(region.logits, piece.target, differences) or ([], False)
             add_cone(Cone(region.index, piece.label, piece.target, piece.target, tied, tuple(open_region + order),
                           interior_point), inside)
             continue
         # A violation point exists (a proven counterexample); now split the piece by prediction.
         first_split = not refuted
         refuted = True
-        predictions = [(p, split) for p in range(n) if (split := _prediction_constraints(region.logits, p)) is not None]
+        predictions = [(p, split) for p in range(n)
+                       if (split := _prediction_constraints(region.logits, p, differences)) is not None]
         if base is not None:
             if replay is None:
                 replay = _WitnessReplay(n, limits.timeout_ms, open_region, [list(pc.constraints) for pc, _, _ in pieces])

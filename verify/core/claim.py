@@ -19,6 +19,7 @@ claim one output (AlgZoo's ScalarRNN, whose sequence length is not in its weight
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,6 +46,12 @@ class ClaimPiece:
 
 def _order_pieces(n: int, k: int) -> list[ClaimPiece]:
     """One piece per choice of the k largest positions in order; the rest are below them."""
+    return list(_order_pieces_of(n, k))
+
+
+@functools.lru_cache(maxsize=64)
+def _order_pieces_of(n: int, k: int) -> tuple[ClaimPiece, ...]:
+    """`_order_pieces`, built once per (n, k): every region asks for the same frozen pieces."""
     result = []
     for top in itertools.permutations(range(n), k):
         rest = [j for j in range(n) if j not in top]
@@ -52,7 +59,7 @@ def _order_pieces(n: int, k: int) -> list[ClaimPiece]:
         constraints += [Constraint(sub(unit(n, top[-1]), unit(n, j)), Op.GT) for j in rest]
         label = " > ".join(f"x{a}" for a in top) + (" > rest" if rest else "")
         result.append(ClaimPiece(label=label, target=top[-1], constraints=tuple(constraints)))
-    return result
+    return tuple(result)
 
 
 def _kth_well_defined(x: Sequence[float | Fraction], k: int) -> bool:
@@ -178,6 +185,26 @@ def _centred(n: int, i: int) -> Vector:
     return tuple(Fraction(n * (k == i) - 1) for k in range(n))
 
 
+@functools.lru_cache(maxsize=64)
+def _outlier_pieces(n: int) -> tuple[ClaimPiece, ...]:
+    """The argoutlier claim's pieces at length n, built once: x_t farther from the mean than every
+    other x_j, on one side of the mean (every region asks for the same frozen pieces)."""
+    result = []
+    for t in range(n):
+        for sign, word in ((1, "above"), (-1, "below")):
+            far = tuple(sign * v for v in _centred(n, t))  # n * |x_t - m| on this side
+            constraints = []
+            for j in range(n):
+                if j == t:
+                    continue
+                other = _centred(n, j)
+                constraints.append(Constraint(sub(far, other), Op.GT))
+                constraints.append(Constraint(tuple(a + b for a, b in zip(far, other)), Op.GT))
+            result.append(ClaimPiece(label=f"x{t} farthest, {word} the mean", target=t,
+                                     constraints=tuple(constraints)))
+    return tuple(result)
+
+
 @dataclass(frozen=True)
 class ArgoutlierClaim:
     """"The first maximal logit is at argmax_i |x_i - mean(x)|" (AlgZoo's argoutlier).
@@ -219,20 +246,7 @@ class ArgoutlierClaim:
         problem = self.length_problem(n)
         if problem:
             raise ValueError(problem)
-        result = []
-        for t in range(n):
-            for sign, word in ((1, "above"), (-1, "below")):
-                far = tuple(sign * v for v in _centred(n, t))  # n * |x_t - m| on this side
-                constraints = []
-                for j in range(n):
-                    if j == t:
-                        continue
-                    other = _centred(n, j)
-                    constraints.append(Constraint(sub(far, other), Op.GT))
-                    constraints.append(Constraint(tuple(a + b for a, b in zip(far, other)), Op.GT))
-                result.append(ClaimPiece(label=f"x{t} farthest, {word} the mean", target=t,
-                                         constraints=tuple(constraints)))
-        return result
+        return list(_outlier_pieces(n))
 
     @staticmethod
     def _distances(x: Sequence[float | Fraction]) -> list[Fraction]:

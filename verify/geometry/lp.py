@@ -11,6 +11,8 @@ an exact feasible point, only not proven optimal.
 
 from __future__ import annotations
 
+import math
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
@@ -75,7 +77,7 @@ def maximize(
         raise ValueError("a vertex needs exactly one tight row per coordinate")
     inv = inverse([rows[i] for i in basis])  # B^-1: column k belongs to row basis[k]
     point = _mul(inv, [bounds[i] for i in basis])
-    if any(dot(rows[i], point) > bounds[i] for i in range(len(rows))):
+    if not _feasible(rows, bounds, point):
         raise ValueError("the starting vertex is not feasible")
     for _ in range(max_pivots):
         # Multipliers y with B^T y = objective: all >= 0 means optimal (KKT).
@@ -142,6 +144,18 @@ def float_basis(
         best = steps.min()
         basis[k] = int(candidates[steps <= best + tol * max(1.0, abs(best))].min())
     return None
+
+
+def _feasible(rows: Sequence[Sequence[Fraction]], bounds: Sequence[Fraction], point: Sequence[Fraction]) -> bool:
+    """Every rows[i] . point <= bounds[i], exactly: the point as integers over one denominator
+    D > 0, so that each row costs integer products (integer rows) and one comparison."""
+    den = 1
+    for v in point:
+        d = Fraction(v).denominator
+        if d != 1:
+            den = den * d // math.gcd(den, d)
+    ints = [int(v * den) for v in point]
+    return all(sum(map(operator.mul, row, ints)) <= bound * den for row, bound in zip(rows, bounds))
 
 
 def _mul(matrix: Sequence[Sequence[Fraction]], vector: Sequence[Fraction]) -> Vector:

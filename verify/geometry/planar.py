@@ -102,16 +102,22 @@ def unit_normals(constraints: Sequence[Constraint]) -> list[Vector]:
     """
     # the same unit normals as normals(...) / L1 (a positive rescaling changes neither the
     # direction nor a / |a|_1), from coprime integers: one exact division per coordinate
+    units = []
+    for a in _integer_normals(constraints):
+        l1 = sum(abs(v) for v in a)
+        units.append(tuple(Fraction(v, l1) for v in a))
+    return units
+
+
+def _integer_normals(constraints: Sequence[Constraint]) -> list[tuple[int, ...]]:
+    """The distinct normals of the cone (read a . x >= 0) as coprime integers, in order of
+    first appearance: `unit_normals` divides each by its L1 norm."""
     seen: dict[tuple[int, ...], None] = {}
     for c in constraints:
         a = integer_direction(c.positive_normal())
         if any(a):
             seen.setdefault(a, None)
-    units = []
-    for a in seen:
-        l1 = sum(abs(v) for v in a)
-        units.append(tuple(Fraction(v, l1) for v in a))
-    return units
+    return list(seen)
 
 
 def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> Fraction | None:
@@ -143,30 +149,41 @@ def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fra
     box corner with the signs of `start`, an interior point such as Z3's witness). None if
     the cone has no constraint (all of R^n) or the best slack found is not positive.
     """
-    units = unit_normals(constraints)
-    if not units:
+    integers = _integer_normals(constraints)
+    if not integers:
         return None
     one, zero = Fraction(1), Fraction(0)
+    l1s = [sum(abs(v) for v in a) for a in integers]
+    units = [tuple(Fraction(v, l1) for v in a) for a, l1 in zip(integers, l1s)]
     rows: list[Vector] = [tuple(-v for v in a) + (one,) for a in units]  # t - a . x <= 0
+    # The exact walk takes each of those rows times |a|_1 (integers: cheap exact arithmetic).
+    # A positive scale of a row changes no step of the walk: the sign of its multiplier, the
+    # direction (up to a positive factor, common to every candidate) and each ratio-test step
+    # (its numerator and denominator scale alike) are the same, so the same vertices are visited.
+    scaled: list[tuple[int, ...]] = [tuple(-v for v in a) + (l1,) for a, l1 in zip(integers, l1s)]
     bounds: list[Fraction] = [zero] * len(units)
     for i in range(n):
-        for sign in (one, -one):  # sign * x_i <= 1
-            rows.append(tuple(sign if k == i else zero for k in range(n)) + (zero,))
+        for sign in (1, -1):  # sign * x_i <= 1
+            box = tuple(sign if k == i else 0 for k in range(n)) + (0,)
+            rows.append(tuple(Fraction(v) for v in box))
+            scaled.append(box)
             bounds.append(one)
-    corner = tuple(one if v >= 0 else -one for v in start)
+    signs = [1 if v >= 0 else -1 for v in start]
+    corner = tuple(Fraction(v) for v in signs)
     # At the corner, t = min a . corner: the minimizing normal and the n box rows are tight.
-    first = min(range(len(units)), key=lambda k: dot(units[k], corner))
+    # (each a . corner over |a|_1: the same values as units[k] . corner, one division each)
+    first = min(range(len(units)), key=lambda k: Fraction(sum(a * c for a, c in zip(integers[k], signs)), l1s[k]))
     tight = [first] + [len(units) + 2 * i + (0 if corner[i] > 0 else 1) for i in range(n)]
     objective = (zero,) * n + (one,)
     guess = float_basis(objective, rows, bounds, tight)
     result: LPResult | None = None
     if guess is not None:
         try:  # exact from the float walk's optimal vertex: usually no pivot is left to do
-            result = maximize(objective, rows, bounds, guess)
+            result = maximize(objective, scaled, bounds, guess)
         except ValueError:  # that vertex is singular or infeasible in exact arithmetic
             result = None
     if result is None:
-        result = maximize(objective, rows, bounds, tight, max_pivots=100)
+        result = maximize(objective, scaled, bounds, tight, max_pivots=100)
     if result.value <= 0:
         return None
     return normalize_ray(result.point[:n])

@@ -226,7 +226,9 @@ def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
     if full:
         for k, a in enumerate(cone.normals):
             tight = [r for r in ints if idot(a, r) == 0]
-            if len(tight) >= n - 1 and rank(tight) == n - 1:
+            # distinct primitive rays of a pointed cone are pairwise independent (parallel ones
+            # would be equal, opposite ones a line): up to n = 3 the count alone gives the rank
+            if len(tight) >= n - 1 and (n <= 3 or rank(tight) == n - 1):
                 facets.append(_fractions(a))
     return ConeGeometry(n, tuple(_fractions(r) for r in ints), (), tuple(facets), full)
 

@@ -258,15 +258,17 @@ class ExactSolver:
         if assertions:
             self._parse(assertions, direct=answers_only)
 
-    def add_any_of_all(self, groups: Sequence[tuple[Sequence[Constraint], Sequence[Constraint]]]) -> None:
-        """Assert that for some group (all_of, any_of) every all_of and at least one any_of holds
-        (for answers only, as `add_all(answers_only=True)`)."""
+    def add_any_of_all(self, groups: Sequence[tuple[Sequence[Constraint], Sequence[Constraint]]],
+                       also: Sequence[Constraint] = ()) -> None:
+        """Assert that for some group (all_of, any_of) every all_of and at least one any_of holds,
+        and every constraint of `also`, in one parse (for answers only, as
+        `add_all(answers_only=True)`)."""
         parts = []
         for all_of, any_of in groups:
             inner = " ".join(self._text(c) for c in all_of)
             choice = " ".join(self._text(c) for c in any_of)
             parts.append(f"(and {inner} (or {choice} false))")
-        self._parse([f"(or {' '.join(parts)} false)"], direct=True)
+        self._parse([self._text(c) for c in also] + [f"(or {' '.join(parts)} false)"], direct=True)
 
     def check(self) -> Answer:
         """Decide the asserted constraints; UNKNOWN (never a guess) on timeout or interrupt.
