@@ -95,6 +95,13 @@ def witness_signs(cone: "Cone") -> tuple[int, ...] | None:
     return value.signs if isinstance(value, _DeferredPoint) else None
 
 
+def provisional_witness(cone: "Cone") -> tuple[Fraction, ...] | None:
+    """An exact interior point of the cone from its own geometry, when its witness is deferred
+    and not computed yet (None otherwise: then the witness itself costs nothing to read)."""
+    value = cone.__dict__.get("witness")
+    return value.fallback if isinstance(value, _DeferredPoint) else None
+
+
 @dataclass(frozen=True)
 class Cone:
     """A region's sub-cone on which the prediction is the constant `predicted` (open constraints)."""

@@ -18,12 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.check.claims import Cone, witness_signs
+from verify.check.claims import Cone, provisional_witness, witness_signs
 from verify.check.regions import Pattern
 from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.formats.torch_model import Float32Model
 from verify.geometry.integer_cone import idot, integer_direction
-from verify.geometry.planar import deepest_point, normalize_ray, normalized_slack
+from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray, normalized_slack
 from verify.core.linear import Constraint
 from verify.core.network import ExactRNN
 
@@ -59,6 +59,15 @@ def interior_point(cone: Cone, n: int) -> tuple[Fraction, ...]:
     The LP starts from the box corner with the signs of Z3's witness; where the cone's geometry
     fixes those signs, they are read from it and a deferred witness is not computed."""
     signs = witness_signs(cone)
+    if signs is None:
+        # A deferred witness is Z3's point replayed in a fresh solver: first try the LP from the
+        # cone's own exact interior point. When the walk proves its vertex the only optimum, the
+        # witness (which only picks the walk's start) cannot change it and is never computed.
+        provisional = provisional_witness(cone)
+        if provisional is not None:
+            point, unique = deepest_point_certified(cone.constraints, n, provisional)
+            if unique and point is not None and _strictly_inside(point, cone.constraints):
+                return point
     start = tuple(Fraction(v) for v in signs) if signs is not None else cone.witness
     point = deepest_point(cone.constraints, n, start)
     if point is not None and _strictly_inside(point, cone.constraints):

@@ -27,6 +27,9 @@ class LPResult:
     point: Vector
     value: Fraction
     optimal: bool  # False: the pivot cap ended the walk (the point is feasible, maybe not optimal)
+    # True: optimal with every multiplier of the tight rows > 0, which makes the point the only
+    # optimum (any other feasible z has c . z < c . point), whatever vertex the walk started from
+    unique: bool = False
 
 
 def _gauss_jordan(aug: list[list[Fraction]], size: int) -> list[list[Fraction]]:
@@ -84,7 +87,7 @@ def maximize(
         y = [sum((objective[r] * inv[r][k] for r in range(size)), Fraction(0)) for k in range(size)]
         leaving = [k for k in range(size) if y[k] < 0]
         if not leaving:
-            return LPResult(point, dot(objective, point), True)
+            return LPResult(point, dot(objective, point), True, all(v > 0 for v in y))
         k = min(leaving, key=lambda j: basis[j])
         direction = tuple(-inv[r][k] for r in range(size))  # B d = -e_k: leave row basis[k], keep the others
         best: tuple[Fraction, int] | None = None

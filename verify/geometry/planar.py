@@ -141,6 +141,12 @@ def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -
 
 
 def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fraction]) -> Vector | None:
+    """The cone's deepest point (see `deepest_point_certified`), scaled to max |x_i| = 1; exact."""
+    return deepest_point_certified(constraints, n, start)[0]
+
+
+def deepest_point_certified(constraints: Sequence[Constraint], n: int,
+                            start: Sequence[Fraction]) -> tuple[Vector | None, bool]:
     """The point of the cone maximizing its normalized slack, scaled to max |x_i| = 1; exact.
 
     The linear program max t s.t. a . x >= t (unit normals a), -1 <= x_i <= 1 is solved over
@@ -148,10 +154,13 @@ def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fra
     checks and finishes it (or, if the guess fails in exact arithmetic, starts over from the
     box corner with the signs of `start`, an interior point such as Z3's witness). None if
     the cone has no constraint (all of R^n) or the best slack found is not positive.
+
+    The flag says the walk proved its vertex the LP's only optimum (`LPResult.unique`): then
+    `start`, which only chooses where the walk begins, cannot have changed the point.
     """
     integers = _integer_normals(constraints)
     if not integers:
-        return None
+        return None, False
     one, zero = Fraction(1), Fraction(0)
     l1s = [sum(abs(v) for v in a) for a in integers]
     units = [tuple(Fraction(v, l1) for v in a) for a, l1 in zip(integers, l1s)]
@@ -184,9 +193,10 @@ def deepest_point(constraints: Sequence[Constraint], n: int, start: Sequence[Fra
             result = None
     if result is None:
         result = maximize(objective, scaled, bounds, tight, max_pivots=100)
+    unique = result.optimal and result.unique
     if result.value <= 0:
-        return None
-    return normalize_ray(result.point[:n])
+        return None, unique
+    return normalize_ray(result.point[:n]), unique
 
 
 def _angle_ball(r1: Sequence[Fraction], r2: Sequence[Fraction]) -> Any:
