@@ -24,6 +24,7 @@ from verify.check.pipeline import CheckOptions, check_model
 from verify.core.claim import ArgoutlierClaim, KthArgmaxClaim
 from verify.core.linear import Constraint, Op, dot, sub
 from verify.formats import load_weights
+from verify.geometry.integer_cone import GrowingCone, idot, primitive_int
 from verify.geometry.lp import _feasible, maximize
 from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray
 
@@ -216,3 +217,23 @@ def test_provisional_witness_is_none_once_the_witness_is_known(refuted_cones: tu
     assert provisional_witness(cone) is None
     plain = Cone(0, "p", 0, 1, False, (Constraint((F(1), F(0), F(0)), Op.GT),), (F(1), F(0), F(0)))
     assert provisional_witness(plain) is None
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_each_rays_tight_set_is_exactly_the_normals_it_lies_on(seed: int) -> None:
+    """`geometry_of` reads a facet's rays from the tight sets instead of dot products: they must
+    be exact, through the lineality steps and every combination of two rays."""
+    rng = random.Random(seed)
+    n = rng.choice([2, 3, 4, 5])
+    cone = GrowingCone.whole_space(n, 10**6)
+    steps = 0
+    for _ in range(12):
+        a = primitive_int([rng.randint(-3, 3) for _ in range(n)])
+        if not any(a) or cone.has(a) or not cone.sides(a)[0]:
+            continue
+        cone = cone.add(a)
+        steps += 1
+        for r, z in zip(cone.rays, cone.tight):
+            assert [k for k, b in enumerate(cone.normals) if idot(b, r) == 0] == [
+                k for k in range(len(cone.normals)) if z >> k & 1]
+    assert steps > 0

@@ -224,8 +224,12 @@ def geometry_of(cone: GrowingCone) -> ConeGeometry | None:
     full = rank(ints) == n
     facets: list[Vector] = []
     if full:
+        masks = list(unique.values())
         for k, a in enumerate(cone.normals):
-            tight = [r for r in ints if idot(a, r) == 0]
+            # the rays tight on the k-th normal are those whose tight set holds bit k (the sets are
+            # exact: a ray made from two is tight on a normal exactly where both of them are)
+            bit = 1 << k
+            tight = [r for r, z in zip(ints, masks) if z & bit]
             # distinct primitive rays of a pointed cone are pairwise independent (parallel ones
             # would be equal, opposite ones a line): up to n = 3 the count alone gives the rank
             if len(tight) >= n - 1 and (n <= 3 or rank(tight) == n - 1):
