@@ -1,4 +1,4 @@
-"""Issue 12: `verify check M_{2,2} -q` imports only what the check needs.
+"""Issue 12: `verify check M_{2,2} -q` imports only what the check needs, and exits without teardown.
 
 The whole process should cost little more than `import torch` (bench/bench_speed.py measures
 it; no test asserts a time). Here a fresh interpreter runs the `verify` command and reports which
@@ -13,21 +13,45 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 M22 = "models/algzoo/2nd_argmax_2_2.pth"  # relative: the summary names the model as given
 
 # Runs `python -m verify ARGS...` in this interpreter and writes sorted(sys.modules) to the file
-# named by the first argument, even when the command ends with SystemExit (it always does).
+# named by the first argument at exit (an atexit handler: the command may skip the teardown, never those).
 RECORDER = """
-import json, runpy, sys
+import atexit, json, runpy, sys
 record, sys.argv = sys.argv[1], ["verify", *sys.argv[2:]]
-try:
-    runpy.run_module("verify", run_name="__main__", alter_sys=True)
-finally:
+
+def write_modules():
     with open(record, "w") as handle:
         json.dump(sorted(sys.modules), handle)
+
+atexit.register(write_modules)
+runpy.run_module("verify", run_name="__main__", alter_sys=True)
+"""
+
+# Runs `python -m verify ARGS...` (after `plain` or `profiled`, a cProfile profiler watching) with an
+# object that writes the file named by the first argument when the interpreter's teardown frees it.
+TEARDOWN_PROBE = """
+import runpy, sys
+
+class Probe:
+    def __init__(self, path):
+        self.path, self.open = path, open
+
+    def __del__(self):
+        with self.open(self.path, "w") as handle:
+            handle.write("torn down")
+
+probe = Probe(sys.argv[1])
+if sys.argv[2] == "profiled":
+    import cProfile
+    cProfile.Profile().enable()
+sys.argv = ["verify", *sys.argv[3:]]
+runpy.run_module("verify", run_name="__main__", alter_sys=True)
 """
 
 # Imported by the other commands or options only; none of them is needed to check a state dict.
@@ -87,3 +111,30 @@ def test_every_command_still_registers_without_importing_its_dependencies() -> N
     assert CLI_SOLVERS == SOLVERS
     names = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert names == {"check", "sample", "encode", "replay", "export", "train", "ci", "vnncomp-check"}
+
+
+def test_the_command_skips_the_interpreters_teardown_unless_a_profiler_watches(tmp_path: Path) -> None:
+    """console_main ends with os._exit after flushing and the atexit handlers (freeing torch's
+    modules costs ~0.4 s); with a profiler set it exits normally, so the profiler can report."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for mode in ("plain", "profiled"):
+        probe = tmp_path / mode
+        done = subprocess.run([sys.executable, "-c", TEARDOWN_PROBE, str(probe), mode, "check", M22, "-q"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert (done.returncode, done.stdout, done.stderr) == (1, f"{M22}: REFUTED (2nd-argmax)\n", "")
+        assert probe.exists() == (mode == "profiled"), mode
+
+
+def test_a_live_thread_keeps_the_normal_exit() -> None:
+    """A normal exit joins the other threads (a Dask cluster, a process pool's manager): while one
+    runs, the command must not leave with os._exit."""
+    from verify.cli.main import _must_tear_down
+
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert _must_tear_down()
+    finally:
+        release.set()
+        worker.join()
