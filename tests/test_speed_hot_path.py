@@ -27,6 +27,8 @@ from verify.formats import load_weights
 from verify.geometry.integer_cone import GrowingCone, idot, primitive_int
 from verify.geometry.lp import _feasible, maximize
 from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray
+from verify.smt.smtlib import smt_constraint
+from verify.smt.solver import ExactSolver, SolverStats, integer_text, primitive
 
 MODEL = ROOT / "models" / "trained_2_3.pth"  # n = 3, refuted: sign-free cones with unique and with tied optima
 
@@ -237,3 +239,26 @@ def test_each_rays_tight_set_is_exactly_the_normals_it_lies_on(seed: int) -> Non
             assert [k for k, b in enumerate(cone.normals) if idot(b, r) == 0] == [
                 k for k in range(len(cone.normals)) if z >> k & 1]
     assert steps > 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_solvers_integer_text_is_the_general_printers_text_of_the_primitive_constraint(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(1, 5)
+    coeffs = tuple(F(rng.choice([0, rng.randint(-10**20, 10**20)]), 2**rng.randint(0, 70)) for _ in range(n))
+    op = rng.choice(list(Op))
+    constraint = Constraint(coeffs, op)
+    assert integer_text(constraint) == smt_constraint(Constraint(primitive(coeffs), op))
+    # the same half-space: a positive multiple of the coefficients prints the same text
+    scale = F(rng.randint(1, 10**6), rng.randint(1, 10**6))
+    assert integer_text(Constraint(tuple(scale * c for c in coeffs), op)) == integer_text(constraint)
+
+
+def test_the_solvers_text_cache_never_gives_one_constraint_anothers_text() -> None:
+    solver = ExactSolver(2, SolverStats())
+    first = Constraint((F(1), F(-1)), Op.GT)
+    assert solver._text(first) == "(> (+ (* 1.0 x0) (* (- 1.0) x1)) 0.0)"
+    for k in range(5000):  # many short-lived constraints: ids are reused, texts must not be
+        c = Constraint((F(k + 2), F(-1)), Op.GE)
+        assert solver._text(c) == f"(>= (+ (* {k + 2}.0 x0) (* (- 1.0) x1)) 0.0)"
+    assert solver._text(first) == "(> (+ (* 1.0 x0) (* (- 1.0) x1)) 0.0)"
