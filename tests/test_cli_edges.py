@@ -96,6 +96,20 @@ def test_a_closed_stdout_pipe_ends_quietly() -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+@pytest.mark.parametrize("extra", [[], ["--json", "-"], ["-q"]])
+def test_a_full_disk_under_stdout_is_one_line_and_exit_2_never_a_silent_verdict(extra: list[str]) -> None:
+    """The summary or the JSON cannot be written (ENOSPC): the verdict's exit code would claim a
+    report that nobody got. One line on stderr, exit 2, no traceback."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "verify", "check", M22, *extra], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("verify: error: cannot write the output"), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_json_of_several_models_is_one_array_in_a_file_and_on_stdout(tmp_path: Path) -> None:
     target = tmp_path / "all.json"
     code, _, _ = run("check", HANDCRAFTED, M22, "--json", str(target))

@@ -68,6 +68,8 @@ def console_main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         code = ExitCode.BROKEN_PIPE
+    except OSError as exc:  # stdout cannot take the output (a full disk): one line, exit 2
+        code = _write_failed(exc)
     if code == ExitCode.BROKEN_PIPE or _stdout_broken():
         # Python would complain again when it flushes stdout at exit: point it at /dev/null.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -89,9 +91,28 @@ def _exit(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe was already answered with 141
+        except BrokenPipeError:  # a closed pipe was already answered with 141
             pass
+        except (OSError, ValueError) as exc:  # output lost: never a silent success
+            if stream is sys.stdout and code != ExitCode.BROKEN_PIPE:
+                code = _write_failed(exc)
     os._exit(code)
+
+
+def _write_failed(exc: Exception) -> int:
+    """Standard output could not be written: one line on stderr, exit 2; stdout is pointed at
+    /dev/null so that no later flush complains again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    try:
+        sys.stderr.write(f"verify: error: cannot write the output: {reason}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return int(ExitCode.BAD_INPUT)
 
 
 def _must_tear_down() -> bool:
