@@ -371,3 +371,24 @@ def test_band_edges_point_by_point_against_the_worst_case_and_an_adversary(m22_p
 
 def dot_(a: Sequence[F], b: Sequence[F]) -> F:
     return sum((p * q for p, q in zip(a, b)), F(0))
+
+
+# -- the matrix form of the bounds against the Fraction form ------------------------------------------
+@examples(default=10, long=300)
+@given(moderate_networks(), st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64", "toy8"]))
+def test_the_matrix_bounds_are_the_fraction_bounds_exactly(weights: ModelWeights, seed: int, fmt_name: str) -> None:
+    """`logit_errors` (exact rational matrices) must give every bound of `logit_errors_reference`
+    (the error analysis in Python Fractions, term by term) exactly, on every activation pattern,
+    including dead neurons and zero weights."""
+    from verify.check.float32_band import logit_errors, logit_errors_reference
+    from verify.core.network import ExactRNN
+
+    fmt = {"float32": FLOAT32, "float64": FLOAT64, "toy8": toy_format(8)}[fmt_name]
+    network = ExactRNN.from_weights(weights)
+    rng = np.random.default_rng(seed)
+    d = network.hidden_size
+    for _ in range(4):
+        pattern = tuple(tuple(bool(b) for b in rng.integers(0, 2, d)) for _ in range(network.seq_len))
+        fast, reference = logit_errors(network, pattern, fmt), logit_errors_reference(network, pattern, fmt)
+        assert fast == reference
+        assert len(reference.errors) == len(weights.w_oh) and len(reference.magnitudes) == network.seq_len * d + len(weights.w_oh)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
 from mpmath import iv, mp, mpf
 
@@ -115,8 +115,92 @@ def hidden_maps(network: ExactRNN, pattern: Pattern) -> list[tuple[Vector, ...]]
     return maps
 
 
+def _matrix(rows: Sequence[Sequence[Any]], width: int) -> Any:
+    """An exact rational matrix (FLINT fmpq_mat) from rows of fmpq."""
+    from flint import fmpq_mat
+
+    return fmpq_mat(len(rows), width, [v for row in rows for v in row])
+
+
+_MATRICES: dict[tuple[int, FloatFormat], tuple[ExactRNN, tuple[Any, ...]]] = {}
+
+
+def _band_matrices(network: ExactRNN, fmt: FloatFormat) -> tuple[Any, ...]:
+    """(u, eta, gamma_{d+2}, gamma_{d+1}, W_hh, |W_hh|, w_hi, |w_hi|, |W_oh|) as FLINT rationals,
+    built once per network object and format (every region of a check asks again)."""
+    known = _MATRICES.get((id(network), fmt))
+    if known is not None and known[0] is network:
+        return known[1]
+    from flint import fmpq
+
+    def q(v: Fraction | int) -> Any:
+        v = Fraction(v)
+        return fmpq(v.numerator, v.denominator)
+
+    d = network.hidden_size
+    hh = [[q(w) for w in row] for row in network.w_hh]
+    hi = [q(w) for w in network.w_hi]
+    oh = [[q(w) for w in row] for row in network.w_oh]
+    built = (q(fmt.unit_roundoff), q(fmt.underflow), q(fmt.gamma(d + 2)), q(fmt.gamma(d + 1)),
+             _matrix(hh, d), _matrix([[abs(w) for w in row] for row in hh], d),
+             _matrix([[w] for w in hi], 1), _matrix([[abs(w)] for w in hi], 1),
+             _matrix([[abs(w) for w in row] for row in oh], d))
+    if len(_MATRICES) > 8:
+        _MATRICES.clear()
+    _MATRICES[(id(network), fmt)] = (network, built)
+    return built
+
+
 def logit_errors(network: ExactRNN, pattern: Pattern, fmt: FloatFormat = FLOAT32) -> LogitErrors:
-    """Bounds on |logit_k computed in `fmt` at fl(x) - exact logit_k at x|, for x in the region."""
+    """Bounds on |logit_k computed in `fmt` at fl(x) - exact logit_k at x|, for x in the region.
+
+    The arithmetic of `logit_errors_reference`, as exact rational matrices (FLINT's fmpq_mat): a
+    bound lin . |x| + const on each neuron is one row (lin, const), and every sum_j |w_j| bound_j
+    of a layer is one matrix product. The same values, without thousands of Python Fraction
+    products per region (d = 32)."""
+    from flint import fmpq, fmpq_mat
+
+    n, d, outputs = network.seq_len, network.hidden_size, len(network.w_oh)
+    zero = fmpq(0)
+    u, eta, g_pre, g_out, w_hh, abs_hh, w_hi, abs_hi, abs_oh = _band_matrices(network, fmt)
+
+    matrix = _matrix
+
+    def const_column(rows: int, value: "fmpq") -> "fmpq_mat":
+        return matrix([[zero] * n + [value] for _ in range(rows)], n + 1)
+
+    # H_t (h_t = H_t x on the region), as hidden_maps: rows of dead neurons are zero
+    h = fmpq_mat(d, n)
+    maps = []
+    for t in range(n):
+        pre = w_hh * h + w_hi * matrix([[fmpq(int(k == t)) for k in range(n)]], n)
+        h = matrix([[pre[i, k] if pattern[t][i] else zero for k in range(n)] for i in range(d)], n)
+        maps.append(h)
+    err = fmpq_mat(d, n + 1)  # |h_hat_t - h_t|, one row (lin, const) per neuron
+    h_abs = fmpq_mat(d, n + 1)  # |h_t|
+    magnitudes = []
+    round_pre, round_out = const_column(d, 2 * (d + 2) * eta), const_column(outputs, 2 * (d + 1) * eta)
+    for t in range(n):
+        x_hat = matrix([[(1 + u) if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t)|
+        x_err = matrix([[u if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t) - x_t|
+        terms = abs_hh * (h_abs + err) + abs_hi * x_hat
+        magnitudes.append(terms)
+        carried = abs_hh * err + abs_hi * x_err
+        err = g_pre * terms + round_pre + carried  # ReLU is 1-Lipschitz and exact
+        h_abs = matrix([[abs(maps[t][i, k]) for k in range(n)] + [zero] for i in range(d)], n + 1)
+    terms = abs_oh * (h_abs + err)
+    magnitudes.append(terms)
+    errors = g_out * terms + round_out + abs_oh * err
+
+    def bounds(m: "fmpq_mat") -> list[Bound]:
+        values = [Fraction(int(v.p), int(v.q)) for v in m.entries()]
+        return [Bound(tuple(values[r * (n + 1): r * (n + 1) + n]), values[r * (n + 1) + n]) for r in range(m.nrows())]
+
+    return LogitErrors(errors=tuple(bounds(errors)), magnitudes=tuple(b for m in magnitudes for b in bounds(m)))
+
+
+def logit_errors_reference(network: ExactRNN, pattern: Pattern, fmt: FloatFormat = FLOAT32) -> LogitErrors:
+    """`logit_errors` in Python Fractions, written as the error analysis reads (the tests' oracle)."""
     n, d = network.seq_len, network.hidden_size
     u, eta = fmt.unit_roundoff, fmt.underflow
     zero = tuple(Fraction(0) for _ in range(n))
