@@ -392,3 +392,32 @@ def test_the_matrix_bounds_are_the_fraction_bounds_exactly(weights: ModelWeights
         fast, reference = logit_errors(network, pattern, fmt), logit_errors_reference(network, pattern, fmt)
         assert fast == reference
         assert len(reference.errors) == len(weights.w_oh) and len(reference.magnitudes) == network.seq_len * d + len(weights.w_oh)
+
+
+def test_strict_membership_is_the_regions_own_strict_test(m22_path) -> None:  # type: ignore[no-untyped-def]
+    """The integer form of `Region.contains(x, strictly=True)` on points inside, outside and on the
+    boundary rays of every region of M_{2,2} (boundary points are never strictly inside)."""
+    import random
+
+    from verify.check.float32_band import _strict_membership
+    from verify.check.regions import RegionSearch
+    from verify.core.network import ExactRNN
+    from verify.geometry.planar import extreme_rays_2d
+    from verify.smt.solver import SolverStats
+
+    network = ExactRNN.from_weights(load_weights(m22_path))
+    regions = list(RegionSearch(network, SolverStats()).run())
+    rng = random.Random(3)
+    points = [(F(rng.randint(-50, 50), rng.randint(1, 9)), F(rng.randint(-50, 50), rng.randint(1, 9))) for _ in range(300)]
+    seen_inside = seen_boundary = 0
+    for region in regions:
+        inside = _strict_membership(region)
+        rays = extreme_rays_2d(region.interior())
+        for x in points + [tuple(F(v) for v in r) for r in rays]:
+            expected = region.contains(x, strictly=True)
+            assert inside(x) is expected
+            seen_inside += expected
+        for r in rays:
+            seen_boundary += 1
+            assert not inside(tuple(F(v) for v in r))
+    assert seen_inside > 0 and seen_boundary > 0

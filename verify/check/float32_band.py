@@ -25,14 +25,16 @@ the far tail ||x||_inf > R (where overflow is possible). Their total Gaussian me
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from mpmath import iv, mp, mpf
 
 from verify.geometry.planar import cross2, extreme_rays_2d, normalize_ray
-from verify.core.linear import Vector, dot
+from verify.core.linear import Op, Vector, dot
+from verify.geometry.integer_cone import idot, integer_direction
 from verify.geometry.measure import working_precision, Measure
 from verify.geometry.planar import angle_between
 from verify.core.network import ExactRNN
@@ -389,6 +391,23 @@ def _gaussian_tail(radius: Fraction, n: int) -> mpf:
         return mpf(value.b)
 
 
+def _strict_membership(region: Region) -> Callable[[Sequence[Fraction]], bool]:
+    """`region.contains(x, strictly=True)`, with the region's normals as coprime integers computed
+    once: each point then costs integer dot products, not Fraction ones."""
+    if any(c.op not in (Op.GE, Op.LE, Op.GT, Op.LT) for c in region.constraints):
+        return lambda x: region.contains(x, strictly=True)
+    normals = [integer_direction(c.positive_normal()) for c in region.constraints]
+
+    def inside(x: Sequence[Fraction]) -> bool:
+        den = 1
+        for v in x:
+            den = den * v.denominator // math.gcd(den, v.denominator)
+        xs = [int(v * den) for v in x]
+        return all(idot(a, xs) > 0 for a in normals)
+
+    return inside
+
+
 def uncertain_band(network: ExactRNN, regions: Sequence[Region], fmt: FloatFormat = FLOAT32) -> Float32Band:
     """The band of inputs where `fmt` rounding could change the prediction or the target (n = 2)."""
     if network.seq_len != 2:
@@ -402,9 +421,10 @@ def uncertain_band(network: ExactRNN, regions: Sequence[Region], fmt: FloatForma
         band_lower, band_upper = mpf(0), mpf(0)
         for band in bands:
             rays = sort_by_angle(band.critical_rays())
+            inside = _strict_membership(band.region)
             for a, b in zip(rays, rays[1:] + rays[:1]):
                 mid = sector_midpoint(a, b)
-                if not band.region.contains(mid, strictly=True):
+                if not inside(mid):
                     continue
                 measure = sector_measure(a, b)
                 uncertain = band.uncertain(mid)
