@@ -421,3 +421,17 @@ def test_strict_membership_is_the_regions_own_strict_test(m22_path) -> None:  # 
             seen_boundary += 1
             assert not inside(tuple(F(v) for v in r))
     assert seen_inside > 0 and seen_boundary > 0
+
+
+def test_a_stale_matrix_cache_entry_of_a_reused_id_is_never_served(m22_path) -> None:  # type: ignore[no-untyped-def]
+    """The network's matrices are cached by id() with the network kept: an entry left by another
+    network at the same id (ids are reused once an object dies) must be rebuilt, not served."""
+    from verify.check import float32_band
+    from verify.core.network import ExactRNN
+
+    net = ExactRNN.from_weights(load_weights(m22_path))
+    other = ExactRNN.from_weights(handcrafted_2_2())
+    float32_band._MATRICES[(id(net), FLOAT32)] = (other, float32_band._band_matrices(other, FLOAT32))
+    pattern = ((True, False), (True, True))
+    assert float32_band.logit_errors(net, pattern) == float32_band.logit_errors_reference(net, pattern)
+    assert float32_band.logit_errors(other, pattern) == float32_band.logit_errors_reference(other, pattern)

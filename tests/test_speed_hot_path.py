@@ -26,7 +26,7 @@ from verify.core.linear import Constraint, Op, dot, sub
 from verify.formats import load_weights
 from verify.geometry.integer_cone import GrowingCone, idot, primitive_int
 from verify.geometry.lp import _feasible, maximize
-from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray
+from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray, normalized_slack
 from verify.smt.smtlib import smt_constraint
 from verify.smt.solver import ExactSolver, SolverStats, integer_text, primitive
 
@@ -262,3 +262,91 @@ def test_the_solvers_text_cache_never_gives_one_constraint_anothers_text() -> No
         c = Constraint((F(k + 2), F(-1)), Op.GE)
         assert solver._text(c) == f"(>= (+ (* {k + 2}.0 x0) (* (- 1.0) x1)) 0.0)"
     assert solver._text(first) == "(> (+ (* 1.0 x0) (* (- 1.0) x1)) 0.0)"
+
+
+# -- the exact walk without the float guess, and the caches' object keys --------------------------------
+
+def _hand_cones() -> list[tuple[tuple[Constraint, ...], int, tuple[F, ...], tuple[F, ...]]]:
+    """(cone, n, a start inside it, its deepest point by hand): see tests/test_counterexamples.py."""
+    k = F(10**6)
+    e = [tuple(F(int(i == j)) for j in range(4)) for i in range(4)]
+    chain = tuple(Constraint(tuple(a - b for a, b in zip(e[i], e[i + 1])), Op.GT) for i in range(3))
+    return [
+        ((Constraint((F(1), F(0)), Op.GT), Constraint((F(0), F(1)), Op.GT)), 2, (F(1, 1000), F(5)), (F(1), F(1))),
+        # the same quadrant from below: x0 < 0, x1 < 0 (the corner's signs are negative)
+        ((Constraint((F(1), F(0)), Op.LT), Constraint((F(0), F(1)), Op.LT)), 2, (F(-3), F(-1, 7)), (F(-1), F(-1))),
+        ((Constraint((F(0), F(1)), Op.GT), Constraint((F(1), -k), Op.GT)), 2, (F(1), F(1, 10**9)),
+         (F(1), 1 / (1 + 2 * k))),
+        (chain, 4, (F(3), F(2, 1), F(2) - F(1, 10**6), F(0)), (F(1), F(1, 3), F(-1, 3), F(-1))),
+        # x0 > x1 > x2: gaps (x0 - x1)/2 = (x1 - x2)/2 = 1/2; a start with a zero coordinate
+        (tuple(Constraint(c.coeffs[:3], Op.GT) for c in chain[:2]), 3, (F(1), F(0), F(-1)), (F(1), F(0), F(-1))),
+    ]
+
+
+@pytest.mark.parametrize("guess", ["none", "arbitrary"])
+def test_the_exact_walk_from_the_starts_corner_finds_the_hand_derived_deepest_point(
+        guess: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float walk only proposes a vertex. Without it (no guess, or a guess exact arithmetic
+    rejects), the exact walk from the box corner with the start's signs must still end at the
+    deepest point, proved optimal."""
+    import verify.geometry.planar as planar
+
+    def no_guess(objective, rows, bounds, tight, **_):  # type: ignore[no-untyped-def]
+        if guess == "none":
+            return None
+        # every box row with sign +1 and the last normal's row: a vertex that need not be feasible
+        n = len(objective) - 1
+        return [len(rows) - 2 * n - 1] + [len(rows) - 2 * n + 2 * i for i in range(n)]
+
+    monkeypatch.setattr(planar, "float_basis", no_guess)
+    for constraints, n, start, expected in _hand_cones():
+        point, unique = deepest_point_certified(constraints, n, start)
+        assert point == expected
+        assert normalized_slack(point, constraints) == min(
+            sum((a * x for a, x in zip(c.positive_normal(), point)), F(0)) / sum(abs(a) for a in c.positive_normal())
+            for c in constraints)
+
+
+def test_a_rejected_float_guess_falls_back_to_the_exact_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A guessed basis that is singular or infeasible in exact arithmetic: maximize refuses it and
+    the walk restarts from the corner; the deepest point is unchanged."""
+    import verify.geometry.planar as planar
+
+    calls = []
+
+    def bad_guess(objective, rows, bounds, tight, **_):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return [len(rows) - 2] * len(objective)  # one box row repeated: a singular basis
+
+    monkeypatch.setattr(planar, "float_basis", bad_guess)
+    for constraints, n, start, expected in _hand_cones():
+        assert deepest_point(constraints, n, start) == expected
+    assert calls
+
+
+def test_a_cone_without_interior_has_no_deepest_point() -> None:
+    """x0 > 0 and x0 < 0: the best slack is 0 (on the boundary), so no point is returned."""
+    constraints = (Constraint((F(1), F(0)), Op.GT), Constraint((F(1), F(0)), Op.LT))
+    assert deepest_point(constraints, 2, (F(1), F(1))) is None
+    wall = (Constraint((F(1), F(-1)), Op.GT), Constraint((F(-1), F(1)), Op.GT), Constraint((F(0), F(1)), Op.GT))
+    assert deepest_point(wall, 2, (F(1), F(1, 2))) is None
+
+
+def test_stale_cache_entries_of_a_reused_id_are_never_served() -> None:
+    """The caches key by id() and keep the object: an entry left by another object at the same id
+    (ids are reused once an object dies) must be recomputed, not served."""
+    from verify.check import claims as claims_module
+
+    c = Constraint((F(3), F(-6), F(9, 2)), Op.LT)
+    impostor = Constraint((F(1), F(1), F(1)), Op.GT)
+    claims_module._DIRECTIONS[id(c)] = (impostor, (1, 1, 1))
+    assert claims_module._direction(c) == (-2, 4, -3)
+    assert claims_module._direction(c) == (-2, 4, -3)  # and again, from the cache
+
+
+def test_integer_text_of_mixed_denominators_and_a_common_factor() -> None:
+    """Hand-checked: (1/2, 1/3, 1) is (3, 2, 6) over 6; (2, 4, 0) has the common factor 2."""
+    assert integer_text(Constraint((F(1, 2), F(1, 3), F(1)), Op.GE)) == "(>= (+ (* 3.0 x0) (* 2.0 x1) (* 6.0 x2)) 0.0)"
+    assert integer_text(Constraint((F(2), F(4), F(0)), Op.LT)) == "(< (+ (* 1.0 x0) (* 2.0 x1)) 0.0)"
+    assert integer_text(Constraint((F(-6, 5), F(0), F(9, 10)), Op.EQ)) == "(= (+ (* (- 4.0) x0) (* 3.0 x2)) 0.0)"
+    assert integer_text(Constraint((F(0), F(0)), Op.GT)) == "(> 0.0 0.0)"
