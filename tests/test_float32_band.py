@@ -24,9 +24,10 @@ from mpmath import mpf
 from tests.conftest import examples
 from verify.check.pipeline import CheckOptions, CheckResult, check_model
 from verify.formats.torch_model import Float32Model
-from verify.check.float32_band import (FLOAT32, FLOAT64, Float32Band, prediction_certain_at, toy_format,
-                                   uncertain_band)
+from verify.check.float32_band import (FLOAT32, FLOAT64, Bound, Float32Band, FloatFormat, LogitErrors,
+                                   prediction_certain_at, toy_format, uncertain_band)
 from verify.corpus.handcrafted import handcrafted_2_2, weights_of
+from verify.core.network import ExactRNN
 from verify.core.weights import ModelWeights
 from verify.formats import load_weights
 from verify.corpus.planted import planted_network, tent_of_kind
@@ -374,13 +375,75 @@ def dot_(a: Sequence[F], b: Sequence[F]) -> F:
 
 
 # -- the matrix form of the bounds against the Fraction form ------------------------------------------
+def _add(*bounds: Bound) -> Bound:
+    n = len(bounds[0].lin)
+    return Bound(tuple(sum((b.lin[k] for b in bounds), F(0)) for k in range(n)), sum((b.const for b in bounds), F(0)))
+
+
+def _scale(bound: Bound, factor: F) -> Bound:
+    return Bound(tuple(factor * v for v in bound.lin), factor * bound.const)
+
+
+def _combine(weights: Sequence[F], bounds: Sequence[Bound], n: int) -> Bound:
+    """sum_j |w_j| * bound_j."""
+    terms = [_scale(b, abs(w)) for w, b in zip(weights, bounds) if w != 0]
+    return _add(*terms) if terms else Bound(tuple(F(0) for _ in range(n)), F(0))
+
+
+def _hidden_maps(network: "ExactRNN", pattern: Sequence[Sequence[bool]]) -> list[tuple[tuple[F, ...], ...]]:
+    """H_1..H_n with h_t = H_t x on the region of `pattern` (rows: neurons, columns: inputs)."""
+    n, d = network.seq_len, network.hidden_size
+    h = tuple(tuple(F(0) for _ in range(n)) for _ in range(d))
+    maps = []
+    for t in range(n):
+        pre = tuple(tuple(sum((network.w_hh[i][j] * h[j][k] for j in range(d)), F(0))
+                          + (network.w_hi[i] if k == t else 0) for k in range(n)) for i in range(d))
+        h = tuple(pre[i] if pattern[t][i] else tuple(F(0) for _ in range(n)) for i in range(d))
+        maps.append(h)
+    return maps
+
+
+def logit_errors_reference(network: "ExactRNN", pattern: Sequence[Sequence[bool]], fmt: FloatFormat = FLOAT32) -> LogitErrors:
+    """The error analysis of verify/check/float32_band.py in Python Fractions, term by term as its
+    module docstring reads (the code that `logit_errors` replaced): the oracle of the matrix form."""
+    n, d = network.seq_len, network.hidden_size
+    u, eta = fmt.unit_roundoff, fmt.underflow
+    zero = tuple(F(0) for _ in range(n))
+    g_pre, g_out = fmt.gamma(d + 2), fmt.gamma(d + 1)
+    err = [Bound(zero, F(0)) for _ in range(d)]  # |h_hat_t - h_t|
+    magnitudes = []
+    maps = _hidden_maps(network, pattern)
+    h_abs = [Bound(zero, F(0)) for _ in range(d)]  # bound on |h_t|
+    for t in range(n):
+        x_t = Bound(tuple(F(1 if k == t else 0) for k in range(n)), F(0))  # |x_t|
+        x_hat = Bound(_scale(x_t, 1 + u).lin, eta)  # |fl(x_t)|
+        x_err = Bound(_scale(x_t, u).lin, eta)  # |fl(x_t) - x_t|
+        h_hat = [_add(h_abs[j], err[j]) for j in range(d)]
+        new_err = []
+        for i in range(d):
+            terms = _add(_combine(network.w_hh[i], h_hat, n), _scale(x_hat, abs(network.w_hi[i])))
+            magnitudes.append(terms)
+            rounding = _add(_scale(terms, g_pre), Bound(zero, 2 * (d + 2) * eta))
+            carried = _add(_combine(network.w_hh[i], err, n), _scale(x_err, abs(network.w_hi[i])))
+            new_err.append(_add(rounding, carried))  # ReLU is 1-Lipschitz and exact
+        err = new_err
+        h_abs = [Bound(tuple(abs(v) for v in maps[t][i]), F(0)) for i in range(d)]
+    h_hat = [_add(h_abs[j], err[j]) for j in range(d)]
+    errors = []
+    for row in network.w_oh:
+        terms = _combine(row, h_hat, n)
+        magnitudes.append(terms)
+        errors.append(_add(_scale(terms, g_out), Bound(zero, 2 * (d + 1) * eta), _combine(row, err, n)))
+    return LogitErrors(errors=tuple(errors), magnitudes=tuple(magnitudes))
+
+
 @examples(default=10, long=300)
 @given(moderate_networks(), st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64", "toy8"]))
 def test_the_matrix_bounds_are_the_fraction_bounds_exactly(weights: ModelWeights, seed: int, fmt_name: str) -> None:
     """`logit_errors` (exact rational matrices) must give every bound of `logit_errors_reference`
     (the error analysis in Python Fractions, term by term) exactly, on every activation pattern,
     including dead neurons and zero weights."""
-    from verify.check.float32_band import logit_errors, logit_errors_reference
+    from verify.check.float32_band import logit_errors
     from verify.core.network import ExactRNN
 
     fmt = {"float32": FLOAT32, "float64": FLOAT64, "toy8": toy_format(8)}[fmt_name]
@@ -395,11 +458,11 @@ def test_the_matrix_bounds_are_the_fraction_bounds_exactly(weights: ModelWeights
 
 
 def test_strict_membership_is_the_regions_own_strict_test(m22_path) -> None:  # type: ignore[no-untyped-def]
-    """The integer form of `Region.contains(x, strictly=True)` on points inside, outside and on the
+    """The integer strict test (`strict_test`) against `Region.contains(x, strictly=True)` on points inside, outside and on the
     boundary rays of every region of M_{2,2} (boundary points are never strictly inside)."""
     import random
 
-    from verify.check.float32_band import _strict_membership
+    from verify.geometry.integer_cone import strict_test
     from verify.check.regions import RegionSearch
     from verify.core.network import ExactRNN
     from verify.geometry.planar import extreme_rays_2d
@@ -411,7 +474,7 @@ def test_strict_membership_is_the_regions_own_strict_test(m22_path) -> None:  # 
     points = [(F(rng.randint(-50, 50), rng.randint(1, 9)), F(rng.randint(-50, 50), rng.randint(1, 9))) for _ in range(300)]
     seen_inside = seen_boundary = 0
     for region in regions:
-        inside = _strict_membership(region)
+        inside = strict_test(region.constraints)
         rays = extreme_rays_2d(region.interior())
         for x in points + [tuple(F(v) for v in r) for r in rays]:
             expected = region.contains(x, strictly=True)
@@ -431,7 +494,7 @@ def test_a_stale_matrix_cache_entry_of_a_reused_id_is_never_served(m22_path) -> 
 
     net = ExactRNN.from_weights(load_weights(m22_path))
     other = ExactRNN.from_weights(handcrafted_2_2())
-    float32_band._MATRICES[(id(net), FLOAT32)] = (other, float32_band._band_matrices(other, FLOAT32))
+    float32_band._MATRICES.entries[(id(net), FLOAT32)] = (other, float32_band._band_matrices(other, FLOAT32))
     pattern = ((True, False), (True, True))
-    assert float32_band.logit_errors(net, pattern) == float32_band.logit_errors_reference(net, pattern)
-    assert float32_band.logit_errors(other, pattern) == float32_band.logit_errors_reference(other, pattern)
+    assert float32_band.logit_errors(net, pattern) == logit_errors_reference(net, pattern)
+    assert float32_band.logit_errors(other, pattern) == logit_errors_reference(other, pattern)

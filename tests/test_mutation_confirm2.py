@@ -227,7 +227,7 @@ def test_the_integer_form_is_built_once_per_network() -> None:
 
 def test_a_cached_form_of_another_network_under_the_same_id_is_not_used(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     net, other = ExactRNN.from_weights(UNIT), ExactRNN.from_weights(weights_of([[1.0]], [[1.0]], [[-1.0], [1.0]]))
-    monkeypatch.setitem(cx._INTEGER, id(net), (other, cx._IntegerNetwork(other)))  # as if `other` had died
+    monkeypatch.setitem(cx._INTEGER.entries, (id(net), None), (other, cx._IntegerNetwork(other)))  # as if `other` had died
     x = (F(1), F(0))
     assert proportional(cx._integer_network(net).run(x)[1], forward(net, x)[1])
 

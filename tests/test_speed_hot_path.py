@@ -339,7 +339,7 @@ def test_stale_cache_entries_of_a_reused_id_are_never_served() -> None:
 
     c = Constraint((F(3), F(-6), F(9, 2)), Op.LT)
     impostor = Constraint((F(1), F(1), F(1)), Op.GT)
-    claims_module._DIRECTIONS[id(c)] = (impostor, (1, 1, 1))
+    claims_module._DIRECTIONS.entries[(id(c), None)] = (impostor, (1, 1, 1))
     assert claims_module._direction(c) == (-2, 4, -3)
     assert claims_module._direction(c) == (-2, 4, -3)  # and again, from the cache
 

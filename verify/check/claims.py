@@ -15,6 +15,7 @@ from enum import IntEnum
 from fractions import Fraction
 from typing import Callable, Sequence
 
+from verify.core.by_object import ByObject
 from verify.core.claim import Claim, ClaimPiece
 from verify.core.linear import Constraint, Op, Vector, is_zero, sub
 from verify.check.regions import GEOMETRY_MAX_N, Region
@@ -200,21 +201,17 @@ def _prediction_constraints(logits: Sequence[Vector], p: int,
     return constraints, tied
 
 
-_DIRECTIONS: dict[int, tuple[Constraint, tuple[int, ...]]] = {}
+_DIRECTIONS: ByObject[Constraint, tuple[int, ...]] = ByObject(4096)
 
 
 def _direction(c: Constraint) -> tuple[int, ...]:
     """The constraint's normal (read a . x >= 0) as coprime integers, kept by object: the claim's
-    pieces are the same objects for every region, which cuts its cone by them again (a key by
-    value would hash long Fractions; the constraint is kept with it, so its id stays its own)."""
-    known = _DIRECTIONS.get(id(c))
-    if known is not None and known[0] is c:
-        return known[1]
-    if len(_DIRECTIONS) > 4096:
-        _DIRECTIONS.clear()
-    a = integer_direction(c.positive_normal())
-    _DIRECTIONS[id(c)] = (c, a)
-    return a
+    pieces are the same objects for every region, which cuts its cone by them again."""
+    return _DIRECTIONS.get(c, _normal_of)
+
+
+def _normal_of(c: Constraint) -> tuple[int, ...]:
+    return integer_direction(c.positive_normal())
 
 
 def grow(cone: GrowingCone, constraints: Sequence[Constraint]) -> GrowingCone | None:

@@ -11,7 +11,6 @@ be trusted at all.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
@@ -22,9 +21,10 @@ from verify.check.claims import Cone, provisional_witness, witness_signs
 from verify.check.regions import Pattern
 from verify.core.claim import KthArgmaxClaim, first_argmax
 from verify.formats.torch_model import Float32Model
-from verify.geometry.integer_cone import idot, integer_direction
+from verify.geometry.integer_cone import strict_test
 from verify.geometry.planar import deepest_point, deepest_point_certified, normalize_ray, normalized_slack
-from verify.core.linear import Constraint
+from verify.core.by_object import ByObject
+from verify.core.linear import Constraint, common_denominator
 from verify.core.network import ExactRNN
 
 # A witness whose normalized slack is below this (16 float32 ulps of 1) is "thin": float32
@@ -98,14 +98,14 @@ class _IntegerNetwork:
 
     def __init__(self, network: ExactRNN) -> None:
         weights = [*network.w_hi, *(v for row in network.w_hh for v in row), *(v for row in network.w_oh for v in row)]
-        self.den = _common_denominator(weights)
+        self.den = common_denominator(weights)
         self.hi = [int(w * self.den) for w in network.w_hi]
         self.hh = [[(j, int(w * self.den)) for j, w in enumerate(row) if w != 0] for row in network.w_hh]
         self.oh = [[(j, int(w * self.den)) for j, w in enumerate(row) if w != 0] for row in network.w_oh]
 
     def run(self, x: Sequence[Fraction]) -> tuple[list[list[int]], list[int]]:
         """(positive multiples of the pre-activations at each step, of the logits) at x."""
-        scale_x = _common_denominator(x)
+        scale_x = common_denominator(x)
         h = [0] * len(self.hi)
         pres = []
         step = 1  # D^t
@@ -118,33 +118,17 @@ class _IntegerNetwork:
         return pres, [sum(w * h[j] for j, w in row) for row in self.oh]
 
 
-_INTEGER: dict[int, tuple[ExactRNN, _IntegerNetwork]] = {}
+_INTEGER: ByObject[ExactRNN, _IntegerNetwork] = ByObject(8)
 
 
 def _integer_network(network: ExactRNN) -> _IntegerNetwork:
     """The integer form of `network`, built once per network object (a small cache)."""
-    known = _INTEGER.get(id(network))
-    if known is None or known[0] is not network:
-        if len(_INTEGER) > 8:
-            _INTEGER.clear()
-        known = _INTEGER[id(network)] = (network, _IntegerNetwork(network))
-    return known[1]
-
-
-def _common_denominator(values: Sequence[Fraction]) -> int:
-    den = 1
-    for v in values:
-        d = Fraction(v).denominator
-        if d != 1:
-            den = den * d // math.gcd(den, d)
-    return den
+    return _INTEGER.get(network, _IntegerNetwork)
 
 
 def _strictly_inside(x: Sequence[Fraction], constraints: Sequence[Constraint]) -> bool:
     """Every constraint holds strictly at x (c . x > 0 or < 0), decided in integers."""
-    scale = _common_denominator(x)
-    xs = [int(v * scale) for v in x]
-    return all(idot(integer_direction(c.positive_normal()), xs) > 0 for c in constraints)
+    return strict_test(constraints)(x)
 
 
 def check_witness(x: Sequence[Fraction], network: ExactRNN, pattern: Pattern, *, predicted: int | None,

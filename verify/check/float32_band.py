@@ -25,16 +25,16 @@ the far tail ||x||_inf > R (where overflow is possible). Their total Gaussian me
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from mpmath import iv, mp, mpf
 
 from verify.geometry.planar import cross2, extreme_rays_2d, normalize_ray
-from verify.core.linear import Op, Vector, dot
-from verify.geometry.integer_cone import idot, integer_direction
+from verify.core.by_object import ByObject
+from verify.core.linear import Vector, dot
+from verify.geometry.integer_cone import strict_test
 from verify.geometry.measure import working_precision, Measure
 from verify.geometry.planar import angle_between
 from verify.core.network import ExactRNN
@@ -77,44 +77,12 @@ class Bound:
         return sum((c * abs(v) for c, v in zip(self.lin, x)), Fraction(0)) + self.const
 
 
-def _add(*bounds: Bound) -> Bound:
-    n = len(bounds[0].lin)
-    return Bound(tuple(sum((b.lin[k] for b in bounds), Fraction(0)) for k in range(n)),
-                 sum((b.const for b in bounds), Fraction(0)))
-
-
-def _scale(bound: Bound, factor: Fraction) -> Bound:
-    return Bound(tuple(factor * v for v in bound.lin), factor * bound.const)
-
-
-def _combine(weights: Sequence[Fraction], bounds: Sequence[Bound], n: int) -> Bound:
-    """sum_j |w_j| * bound_j."""
-    terms = [_scale(b, abs(w)) for w, b in zip(weights, bounds) if w != 0]
-    return _add(*terms) if terms else Bound(tuple(Fraction(0) for _ in range(n)), Fraction(0))
-
-
 @dataclass(frozen=True)
 class LogitErrors:
     """Per-logit error bounds on one region, and the largest magnitude any float32 step reaches."""
 
     errors: tuple[Bound, ...]  # one per logit
     magnitudes: tuple[Bound, ...]  # sum of |terms| of every dot product computed
-
-
-def hidden_maps(network: ExactRNN, pattern: Pattern) -> list[tuple[Vector, ...]]:
-    """H_1..H_n with h_t = H_t x on the region of `pattern` (rows: neurons, columns: inputs)."""
-    n, d = network.seq_len, network.hidden_size
-    h: tuple[Vector, ...] = tuple(tuple(Fraction(0) for _ in range(n)) for _ in range(d))
-    maps = []
-    for t in range(n):
-        pre = tuple(
-            tuple(sum((network.w_hh[i][j] * h[j][k] for j in range(d)), Fraction(0))
-                  + (network.w_hi[i] if k == t else 0) for k in range(n))
-            for i in range(d)
-        )
-        h = tuple(pre[i] if pattern[t][i] else tuple(Fraction(0) for _ in range(n)) for i in range(d))
-        maps.append(h)
-    return maps
 
 
 def _matrix(rows: Sequence[Sequence[Any]], width: int) -> Any:
@@ -124,15 +92,16 @@ def _matrix(rows: Sequence[Sequence[Any]], width: int) -> Any:
     return fmpq_mat(len(rows), width, [v for row in rows for v in row])
 
 
-_MATRICES: dict[tuple[int, FloatFormat], tuple[ExactRNN, tuple[Any, ...]]] = {}
+_MATRICES: ByObject[ExactRNN, tuple[Any, ...]] = ByObject(8)
 
 
 def _band_matrices(network: ExactRNN, fmt: FloatFormat) -> tuple[Any, ...]:
     """(u, eta, gamma_{d+2}, gamma_{d+1}, W_hh, |W_hh|, w_hi, |w_hi|, |W_oh|) as FLINT rationals,
     built once per network object and format (every region of a check asks again)."""
-    known = _MATRICES.get((id(network), fmt))
-    if known is not None and known[0] is network:
-        return known[1]
+    return _MATRICES.get(network, lambda net: _build_band_matrices(net, fmt), tag=fmt)
+
+
+def _build_band_matrices(network: ExactRNN, fmt: FloatFormat) -> tuple[Any, ...]:
     from flint import fmpq
 
     def q(v: Fraction | int) -> Any:
@@ -143,53 +112,43 @@ def _band_matrices(network: ExactRNN, fmt: FloatFormat) -> tuple[Any, ...]:
     hh = [[q(w) for w in row] for row in network.w_hh]
     hi = [q(w) for w in network.w_hi]
     oh = [[q(w) for w in row] for row in network.w_oh]
-    built = (q(fmt.unit_roundoff), q(fmt.underflow), q(fmt.gamma(d + 2)), q(fmt.gamma(d + 1)),
-             _matrix(hh, d), _matrix([[abs(w) for w in row] for row in hh], d),
-             _matrix([[w] for w in hi], 1), _matrix([[abs(w)] for w in hi], 1),
-             _matrix([[abs(w) for w in row] for row in oh], d))
-    if len(_MATRICES) > 8:
-        _MATRICES.clear()
-    _MATRICES[(id(network), fmt)] = (network, built)
-    return built
+    return (q(fmt.unit_roundoff), q(fmt.underflow), q(fmt.gamma(d + 2)), q(fmt.gamma(d + 1)),
+            _matrix(hh, d), _matrix([[abs(w) for w in row] for row in hh], d),
+            _matrix([[w] for w in hi], 1), _matrix([[abs(w)] for w in hi], 1),
+            _matrix([[abs(w) for w in row] for row in oh], d))
 
 
 def logit_errors(network: ExactRNN, pattern: Pattern, fmt: FloatFormat = FLOAT32) -> LogitErrors:
     """Bounds on |logit_k computed in `fmt` at fl(x) - exact logit_k at x|, for x in the region.
 
-    The arithmetic of `logit_errors_reference`, as exact rational matrices (FLINT's fmpq_mat): a
-    bound lin . |x| + const on each neuron is one row (lin, const), and every sum_j |w_j| bound_j
-    of a layer is one matrix product. The same values, without thousands of Python Fraction
-    products per region (d = 32)."""
+    Exact rational matrices (FLINT's fmpq_mat): a bound lin . |x| + const on each neuron is one
+    row (lin, const), and every sum_j |w_j| bound_j of a layer is one matrix product, which spares
+    thousands of Python Fraction products per region at d = 32 (tests/test_float32_band.py checks
+    every bound against the same analysis in Fractions, term by term)."""
     from flint import fmpq, fmpq_mat
 
     n, d, outputs = network.seq_len, network.hidden_size, len(network.w_oh)
     zero = fmpq(0)
     u, eta, g_pre, g_out, w_hh, abs_hh, w_hi, abs_hi, abs_oh = _band_matrices(network, fmt)
 
-    matrix = _matrix
-
     def const_column(rows: int, value: "fmpq") -> "fmpq_mat":
-        return matrix([[zero] * n + [value] for _ in range(rows)], n + 1)
+        return _matrix([[zero] * n + [value] for _ in range(rows)], n + 1)
 
-    # H_t (h_t = H_t x on the region), as hidden_maps: rows of dead neurons are zero
-    h = fmpq_mat(d, n)
-    maps = []
-    for t in range(n):
-        pre = w_hh * h + w_hi * matrix([[fmpq(int(k == t)) for k in range(n)]], n)
-        h = matrix([[pre[i, k] if pattern[t][i] else zero for k in range(n)] for i in range(d)], n)
-        maps.append(h)
+    h = fmpq_mat(d, n)  # H_t: h_t = H_t x on the region (rows of dead neurons are zero)
     err = fmpq_mat(d, n + 1)  # |h_hat_t - h_t|, one row (lin, const) per neuron
     h_abs = fmpq_mat(d, n + 1)  # |h_t|
     magnitudes = []
     round_pre, round_out = const_column(d, 2 * (d + 2) * eta), const_column(outputs, 2 * (d + 1) * eta)
     for t in range(n):
-        x_hat = matrix([[(1 + u) if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t)|
-        x_err = matrix([[u if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t) - x_t|
+        x_hat = _matrix([[(1 + u) if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t)|
+        x_err = _matrix([[u if k == t else zero for k in range(n)] + [eta]], n + 1)  # |fl(x_t) - x_t|
         terms = abs_hh * (h_abs + err) + abs_hi * x_hat
         magnitudes.append(terms)
         carried = abs_hh * err + abs_hi * x_err
         err = g_pre * terms + round_pre + carried  # ReLU is 1-Lipschitz and exact
-        h_abs = matrix([[abs(maps[t][i, k]) for k in range(n)] + [zero] for i in range(d)], n + 1)
+        pre = w_hh * h + w_hi * _matrix([[fmpq(int(k == t)) for k in range(n)]], n)
+        h = _matrix([[pre[i, k] if pattern[t][i] else zero for k in range(n)] for i in range(d)], n)
+        h_abs = _matrix([[abs(h[i, k]) for k in range(n)] + [zero] for i in range(d)], n + 1)
     terms = abs_oh * (h_abs + err)
     magnitudes.append(terms)
     errors = g_out * terms + round_out + abs_oh * err
@@ -199,39 +158,6 @@ def logit_errors(network: ExactRNN, pattern: Pattern, fmt: FloatFormat = FLOAT32
         return [Bound(tuple(values[r * (n + 1): r * (n + 1) + n]), values[r * (n + 1) + n]) for r in range(m.nrows())]
 
     return LogitErrors(errors=tuple(bounds(errors)), magnitudes=tuple(b for m in magnitudes for b in bounds(m)))
-
-
-def logit_errors_reference(network: ExactRNN, pattern: Pattern, fmt: FloatFormat = FLOAT32) -> LogitErrors:
-    """`logit_errors` in Python Fractions, written as the error analysis reads (the tests' oracle)."""
-    n, d = network.seq_len, network.hidden_size
-    u, eta = fmt.unit_roundoff, fmt.underflow
-    zero = tuple(Fraction(0) for _ in range(n))
-    g_pre, g_out = fmt.gamma(d + 2), fmt.gamma(d + 1)
-    err = [Bound(zero, Fraction(0)) for _ in range(d)]  # |h_hat_t - h_t|
-    magnitudes = []
-    maps = hidden_maps(network, pattern)
-    h_abs = [Bound(zero, Fraction(0)) for _ in range(d)]  # bound on |h_t|
-    for t in range(n):
-        x_t = Bound(tuple(Fraction(1 if k == t else 0) for k in range(n)), Fraction(0))  # |x_t|
-        x_hat = Bound(_scale(x_t, 1 + u).lin, eta)  # |fl(x_t)|
-        x_err = Bound(_scale(x_t, u).lin, eta)  # |fl(x_t) - x_t|
-        h_hat = [_add(h_abs[j], err[j]) for j in range(d)]
-        new_err = []
-        for i in range(d):
-            terms = _add(_combine(network.w_hh[i], h_hat, n), _scale(x_hat, abs(network.w_hi[i])))
-            magnitudes.append(terms)
-            rounding = _add(_scale(terms, g_pre), Bound(zero, 2 * (d + 2) * eta))
-            carried = _add(_combine(network.w_hh[i], err, n), _scale(x_err, abs(network.w_hi[i])))
-            new_err.append(_add(rounding, carried))  # ReLU is 1-Lipschitz and exact
-        err = new_err
-        h_abs = [Bound(tuple(abs(v) for v in maps[t][i]), Fraction(0)) for i in range(d)]
-    h_hat = [_add(h_abs[j], err[j]) for j in range(d)]
-    errors = []
-    for row in network.w_oh:
-        terms = _combine(row, h_hat, n)
-        magnitudes.append(terms)
-        errors.append(_add(_scale(terms, g_out), Bound(zero, 2 * (d + 1) * eta), _combine(row, err, n)))
-    return LogitErrors(errors=tuple(errors), magnitudes=tuple(magnitudes))
 
 
 def overflow_radius(all_errors: Sequence[LogitErrors], network: ExactRNN, fmt: FloatFormat) -> Fraction | None:
@@ -391,23 +317,6 @@ def _gaussian_tail(radius: Fraction, n: int) -> mpf:
         return mpf(value.b)
 
 
-def _strict_membership(region: Region) -> Callable[[Sequence[Fraction]], bool]:
-    """`region.contains(x, strictly=True)`, with the region's normals as coprime integers computed
-    once: each point then costs integer dot products, not Fraction ones."""
-    if any(c.op not in (Op.GE, Op.LE, Op.GT, Op.LT) for c in region.constraints):
-        return lambda x: region.contains(x, strictly=True)
-    normals = [integer_direction(c.positive_normal()) for c in region.constraints]
-
-    def inside(x: Sequence[Fraction]) -> bool:
-        den = 1
-        for v in x:
-            den = den * v.denominator // math.gcd(den, v.denominator)
-        xs = [int(v * den) for v in x]
-        return all(idot(a, xs) > 0 for a in normals)
-
-    return inside
-
-
 def uncertain_band(network: ExactRNN, regions: Sequence[Region], fmt: FloatFormat = FLOAT32) -> Float32Band:
     """The band of inputs where `fmt` rounding could change the prediction or the target (n = 2)."""
     if network.seq_len != 2:
@@ -421,7 +330,7 @@ def uncertain_band(network: ExactRNN, regions: Sequence[Region], fmt: FloatForma
         band_lower, band_upper = mpf(0), mpf(0)
         for band in bands:
             rays = sort_by_angle(band.critical_rays())
-            inside = _strict_membership(band.region)
+            inside = strict_test(band.region.constraints)  # Region.contains(x, strictly=True), in integers
             for a, b in zip(rays, rays[1:] + rays[:1]):
                 mid = sector_midpoint(a, b)
                 if not inside(mid):

@@ -23,13 +23,12 @@ interrupt or a spent budget stops it. Either way the search is then not `complet
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
-from verify.core.linear import Constraint, Op, Vector
+from verify.core.linear import Constraint, Op, Vector, common_denominator
 from verify.core.network import ExactRNN, Matrix
 from verify.geometry.integer_cone import GrowingCone, primitive_int
 from verify.geometry.solid import default_max_rays
@@ -196,7 +195,7 @@ class RegionSearch:
         self._live: dict[int, list[tuple[int, tuple[int, ...]]]] = {}  # step t -> nonzero entries of h_t on the path
         self._memo: dict[int, dict[int, _PreActivation]] = {}  # step t -> pre-activation by identical-row class
         weights = [*network.w_hi, *(v for row in network.w_hh for v in row), *(v for row in network.w_oh for v in row)]
-        self._den = _common_denominator(weights)
+        self._den = common_denominator(weights)  # a power of two for float32 weights
         self._a_hi = [int(w * self._den) for w in network.w_hi]
         self._a_hh = [[int(w * self._den) for w in row] for row in network.w_hh]
         self._a_oh = [[int(w * self._den) for w in row] for row in network.w_oh]
@@ -461,14 +460,6 @@ def _direction(coeffs: Sequence[Fraction], positive: bool) -> tuple[Fraction, ..
     """The ray {x : coeffs . x > 0} (or < 0) as coprime integer coefficients, up to a positive factor."""
     form = primitive(coeffs)
     return form if positive else tuple(-v for v in form)
-
-
-def _common_denominator(values: Sequence[Fraction]) -> int:
-    """The least common denominator of the weights (a power of two for float32 weights)."""
-    den = 1
-    for v in values:
-        den = den * v.denominator // math.gcd(den, v.denominator)
-    return den
 
 
 def _row_classes(network: ExactRNN) -> list[int]:

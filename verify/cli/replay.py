@@ -13,8 +13,7 @@ from pathlib import Path
 
 from verify.cli.common import ExitCode, Io
 from verify.core.errors import InputError
-
-SOLVERS = ("cvc5", "z3")  # verify.smt.replay.SOLVERS, which the handler imports (tests/test_startup_imports.py: equal)
+from verify.smt import SOLVERS
 MAX_TIMEOUT_MS = 86_400_000  # one day; solvers take the limit as a 32-bit count of milliseconds
 REPLAY_EXIT_CODES = """exit codes:
   0    every recorded answer reproduced

@@ -1,8 +1,9 @@
 """The bottom layer: exact linear algebra, the network, the claim, and the one error users see.
 
 Lives here: `errors` (InputError, the one-line bad-input boundary), `linear` (exact constraints
-over the inputs), `weights` (ModelWeights as loaded), `network` (ExactRNN: exact and float64
-forward passes), `claim` (what a claim says and the one claim-name registry).
+over the inputs, and their coprime integer forms), `weights` (ModelWeights as loaded), `network`
+(ExactRNN: exact and float64 forward passes), `claim` (what a claim says and the one claim-name
+registry), `by_object` (a cache of values built from objects, keyed by identity).
 May import: nothing of `verify` but `verify.core` itself (numpy, and torch lazily, only).
 """
 

@@ -7,6 +7,7 @@ to Z3, printed as SMT-LIB 2 (`verify.smt.smtlib`) and evaluated exactly at a poi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
@@ -29,6 +30,33 @@ def dot(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction:
 
 def sub(a: Sequence[Fraction], b: Sequence[Fraction]) -> Vector:
     return tuple(x - y for x, y in zip(a, b))
+
+
+def common_denominator(values: Sequence[Fraction | int]) -> int:
+    """The least common denominator of rational values: times it, every value is an integer."""
+    den = 1
+    for v in values:
+        d = v.denominator
+        if d != 1:
+            den = den * d // math.gcd(den, d)
+    return den
+
+
+def primitive_integers(v: Sequence[int]) -> tuple[int, ...]:
+    """The integer vector divided by the gcd of its entries (a positive rescaling); zero stays zero."""
+    g = 0
+    for x in v:
+        g = math.gcd(g, x)
+    if g <= 1:
+        return tuple(v)
+    return tuple(x // g for x in v)
+
+
+def coprime_integers(coeffs: Sequence[Fraction | int]) -> tuple[int, ...]:
+    """Coprime integers with the direction of a rational vector: denominators cleared, then divided
+    by the gcd of the entries (a positive rescaling, so the same half-space); zero stays zero."""
+    den = common_denominator(coeffs)
+    return primitive_integers([c.numerator * (den // c.denominator) for c in coeffs])
 
 
 def is_zero(a: Sequence[Fraction]) -> bool:

@@ -17,37 +17,39 @@ counts on both sides when c . l != 0). Everything here is exact integer arithmet
 
 from __future__ import annotations
 
-import math
 from operator import mul
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Sequence
+
+from verify.core.linear import Constraint, Op, common_denominator, coprime_integers, primitive_integers
 
 IntVector = tuple[int, ...]
 
 
-def primitive_int(v: Sequence[int]) -> IntVector:
-    """The vector divided by the gcd of its entries (a positive rescaling); zero stays zero."""
-    g = 0
-    for x in v:
-        g = math.gcd(g, x)
-    if g <= 1:
-        return tuple(v)
-    return tuple(x // g for x in v)
-
-
-def integer_direction(coeffs: Sequence[Fraction]) -> IntVector:
-    """Coprime integers with the direction of a rational vector (denominators cleared, positive scale)."""
-    lcm = 1
-    for c in coeffs:
-        d = c.denominator
-        if d != 1:
-            lcm = lcm * d // math.gcd(lcm, d)
-    return primitive_int([c.numerator * (lcm // c.denominator) for c in coeffs])
+# the core's coprime integer forms, under the names the geometry uses
+primitive_int = primitive_integers  # an integer vector divided by the gcd of its entries
+integer_direction = coprime_integers  # a rational vector's direction as coprime integers
 
 
 def idot(a: Sequence[int], b: Sequence[int]) -> int:
     return sum(map(mul, a, b))
+
+
+def strict_test(constraints: Sequence[Constraint]) -> Callable[[Sequence[Fraction]], bool]:
+    """Whether a rational point satisfies every constraint strictly (c . x > 0 or < 0, whatever
+    the constraint's own op): the normals as coprime integers once, then per point the point over
+    its common denominator and one integer dot product per normal. An equality has no strict side."""
+    if any(c.op is Op.EQ for c in constraints):
+        raise ValueError("an equality constraint has no open side")
+    normals = [integer_direction(c.positive_normal()) for c in constraints]
+
+    def inside(x: Sequence[Fraction]) -> bool:
+        den = common_denominator(x)
+        xs = [v.numerator * (den // v.denominator) for v in x]
+        return all(idot(a, xs) > 0 for a in normals)
+
+    return inside
 
 
 @dataclass(frozen=True)

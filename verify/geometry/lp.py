@@ -11,7 +11,6 @@ an exact feasible point, only not proven optimal.
 
 from __future__ import annotations
 
-import math
 import operator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.core.linear import Vector, dot, is_zero
+from verify.core.linear import Vector, common_denominator, dot, is_zero
 
 
 @dataclass(frozen=True)
@@ -152,11 +151,7 @@ def float_basis(
 def _feasible(rows: Sequence[Sequence[Fraction]], bounds: Sequence[Fraction], point: Sequence[Fraction]) -> bool:
     """Every rows[i] . point <= bounds[i], exactly: the point as integers over one denominator
     D > 0, so that each row costs integer products (integer rows) and one comparison."""
-    den = 1
-    for v in point:
-        d = Fraction(v).denominator
-        if d != 1:
-            den = den * d // math.gcd(den, d)
+    den = common_denominator(point)
     ints = [int(v * den) for v in point]
     return all(sum(map(operator.mul, row, ints)) <= bound * den for row, bound in zip(rows, bounds))
 

@@ -7,13 +7,12 @@ For n = 2 the cone's Gaussian measure is its angle / 2 pi, enclosed in Arb's bal
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any, Sequence
 
 from mpmath import mpf
 
-from verify.core.linear import Constraint, Vector, dot
+from verify.core.linear import Constraint, Vector, common_denominator, dot
 from verify.geometry.integer_cone import idot, integer_direction
 from verify.geometry.lp import LPResult, float_basis, maximize
 from verify.geometry.measure import EXACT_ANGLE, Measure, ball, ball_precision, from_ball, interval_of_ball, working_precision
@@ -130,9 +129,7 @@ def normalized_slack(x: Sequence[Fraction], constraints: Sequence[Constraint]) -
     normals_int = [a for a in (integer_direction(c.positive_normal()) for c in constraints) if any(a)]
     if not normals_int:
         return None
-    den = 1
-    for v in x:
-        den = den * v.denominator // math.gcd(den, v.denominator)
+    den = common_denominator(x)
     xs = [int(v * den) for v in x]
     top = max(abs(v) for v in xs)
     if top == 0:

@@ -21,7 +21,6 @@ determinants, so lower and upper bounds provably contain the true value.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -31,7 +30,7 @@ from mpmath import iv, mpf
 from verify.geometry.integer_cone import GrowingCone, idot
 from verify.geometry.lp import rank, solve  # noqa: F401 - rank is re-exported
 from verify.geometry.planar import normalize_ray
-from verify.core.linear import Constraint, Op, Vector, dot, is_zero, unit
+from verify.core.linear import Constraint, Op, Vector, common_denominator, dot, is_zero, unit
 from verify.geometry.measure import (CERTIFIED_QUADRATURE, EXACT_SOLID_ANGLE, Measure, ball_precision,
                                      from_ball, interval_of_ball, method_for, working_precision)
 
@@ -266,10 +265,7 @@ class _Scaled:
     __slots__ = ("ints", "den")
 
     def __init__(self, v: Sequence[Fraction]) -> None:
-        den = 1
-        for x in v:
-            if x.denominator != 1:
-                den = den * x.denominator // math.gcd(den, x.denominator)
+        den = common_denominator(v)
         self.ints = tuple(x.numerator * (den // x.denominator) for x in v)
         self.den = den
 

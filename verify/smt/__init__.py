@@ -9,4 +9,8 @@ May import: `verify.core`.
 
 from verify.smt.solver import Answer, ExactSolver, QueryLimits, SmtQuery, SolverStats, interrupt_active_solvers
 
-__all__ = ["Answer", "ExactSolver", "QueryLimits", "SmtQuery", "SolverStats", "interrupt_active_solvers"]
+# the solvers `replay` re-decides encodings with; named here because `verify replay`'s parser needs
+# the names without loading replay itself
+SOLVERS = ("cvc5", "z3")
+
+__all__ = ["Answer", "ExactSolver", "QueryLimits", "SOLVERS", "SmtQuery", "SolverStats", "interrupt_active_solvers"]

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from verify.core.errors import InputError
+from verify.smt import SOLVERS
 from verify.smt.reader import ALLOWED_COMMANDS, Command, Script, ScriptRefused, parse_script, scope_levels
 
-SOLVERS = ("cvc5", "z3")
 ANSWERS = ("sat", "unsat", "unknown")
 QUERY_COMMENT = re.compile(r"^; query: (?P<name>.*); expected: (?P<expected>\w+)\s*$")
 

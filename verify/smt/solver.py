@@ -13,7 +13,6 @@ a SIGINT always reaches Python instead of silently turning one check into "unkno
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import weakref
@@ -24,7 +23,8 @@ from typing import Callable, Sequence
 
 import z3
 
-from verify.core.linear import Constraint, Op
+from verify.core.by_object import ByObject
+from verify.core.linear import Constraint, Op, coprime_integers
 
 SOLVER_SEED = 0
 NO_TIMEOUT_MS = 2**32 - 1  # Z3's own "no limit"
@@ -104,17 +104,9 @@ def primitive(coeffs: Sequence[Fraction]) -> tuple[Fraction, ...]:
     Products of float32 weights have long dyadic tails; scaling them away keeps the numbers
     the solver's simplex works with small, which is where its time goes on deep regions.
     """
-    nonzero = [c for c in coeffs if c != 0]
-    if not nonzero:
+    if all(c == 0 for c in coeffs):
         return tuple(coeffs)
-    lcm = 1
-    for c in nonzero:
-        lcm = lcm * c.denominator // math.gcd(lcm, c.denominator)
-    ints = [int(c * lcm) for c in coeffs]
-    g = 0
-    for v in ints:
-        g = math.gcd(g, v)
-    return tuple(Fraction(v // g) for v in ints)
+    return tuple(Fraction(v) for v in coprime_integers(coeffs))
 
 
 def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
@@ -129,25 +121,11 @@ def to_z3(constraint: Constraint, xs: Sequence[z3.ArithRef]) -> z3.BoolRef:
     }[constraint.op]
 
 
-def _coprime_integers(coeffs: Sequence[Fraction]) -> list[int]:
-    """The integers of `primitive(coeffs)`: denominators cleared, divided by their gcd."""
-    lcm = 1
-    for c in coeffs:
-        d = c.denominator
-        if d != 1:
-            lcm = lcm * d // math.gcd(lcm, d)
-    ints = [c.numerator * (lcm // c.denominator) for c in coeffs]
-    g = 0
-    for v in ints:
-        g = math.gcd(g, v)
-    return ints if g <= 1 else [v // g for v in ints]
-
-
 def integer_text(constraint: Constraint) -> str:
     """SMT-LIB 2 of the constraint with its coprime integer coefficients (the same half-space):
     the text `smt_constraint` prints for `primitive(coeffs)`, spelled from the integers directly."""
     terms = [f"(* {v}.0 x{i})" if v > 0 else f"(* (- {-v}.0) x{i})"
-             for i, v in enumerate(_coprime_integers(constraint.coeffs)) if v]
+             for i, v in enumerate(coprime_integers(constraint.coeffs)) if v]
     body = "0.0" if not terms else terms[0] if len(terms) == 1 else "(+ " + " ".join(terms) + ")"
     return f"({constraint.op.value} {body} 0.0)"
 
@@ -171,9 +149,8 @@ class ExactSolver:
         self._ctx = z3.Context()
         self.xs = [z3.Real(f"x{i}", self._ctx) for i in range(n)]
         self._decls = {f"x{i}": x for i, x in enumerate(self.xs)}
-        # by object (the constraint kept with its text, so its id stays its own): a key by value
-        # would hash long Fractions, and the claim's pieces are the same objects for every region
-        self._texts: dict[int, tuple[Constraint, str]] = {}
+        # by object: the claim's pieces are the same objects for every region (core.by_object)
+        self._texts: ByObject[Constraint, str] = ByObject(4096)
         self._declared = False  # the variables are declared to the solver's own parser (direct parses)
         # read the model of every SAT answer (for model_point); a solver whose answers alone are
         # used turns this off: reading a model costs more than a small check
@@ -241,14 +218,7 @@ class ExactSolver:
         self._solver.add(z3.Or([to_z3(c, self.xs) for c in constraints]) if constraints else z3.BoolVal(False, self._ctx))
 
     def _text(self, constraint: Constraint) -> str:
-        known = self._texts.get(id(constraint))
-        if known is not None and known[0] is constraint:
-            return known[1]
-        if len(self._texts) > 4096:
-            self._texts.clear()
-        text = integer_text(constraint)
-        self._texts[id(constraint)] = (constraint, text)
-        return text
+        return self._texts.get(constraint, integer_text)
 
     def _parse(self, assertions: Sequence[str], *, direct: bool = False) -> None:
         if self._interrupted:
